@@ -1,0 +1,17 @@
+# The action's image. GitHub runs it as root with the workspace as working directory.
+FROM python:3.13-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+COPY requirements.txt /action/requirements.txt
+RUN pip install --no-compile -r /action/requirements.txt
+
+COPY entrypoint.py /action/entrypoint.py
+COPY suiterun /action/suiterun
+COPY vendors /action/vendors
+COPY templates /action/templates
+
+ENTRYPOINT ["python", "/action/entrypoint.py"]

@@ -1,0 +1,42 @@
+# One-word commands for developers and CI. `make test` is the whole gate.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+IMAGE ?= suiterun-action:dev
+SANDBOX_PORT ?= 8765
+ACT ?= $(shell command -v act 2>/dev/null || echo /opt/act-venv/bin/act)
+
+.PHONY: venv lint test demo e2e bench image clean golden
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+golden: venv  ## rewrite the golden summaries after an intended template change
+	UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_render.py
+
+demo: venv
+	$(BIN)/python scripts/demo.py --image $(IMAGE)
+
+image:
+	docker build -t $(IMAGE) .
+
+e2e:
+	$(ACT) push -W .github/workflows/e2e.yml -P ubuntu-latest=local/act-runner:bookworm --pull=false
+
+bench: venv
+	$(BIN)/python scripts/benchmark.py --image $(IMAGE)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

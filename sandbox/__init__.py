@@ -1,0 +1,15 @@
+"""A local emulation of the vendors' APIs, for the tests and the demo. Never used in production."""
+
+from __future__ import annotations
+
+from sandbox.autosana import AutosanaEmulator
+from sandbox.server import Emulator, SandboxServer
+
+
+def emulators() -> list[Emulator]:
+    return [AutosanaEmulator()]
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:
+    """A sandbox server bound to host:port (port 0 picks a free one); call serve_forever()."""
+    return SandboxServer((host, port), emulators())

@@ -1,0 +1,99 @@
+"""Scripted scenarios shared by the vendor emulators, chosen by the API key.
+
+A sandbox API key is `sandbox-<scenario>` optionally followed by `+<fault>`
+parts, e.g. `sandbox-mixed+flaky`. Any other key is rejected like a wrong key.
+Each emulator turns a script's neutral outcomes (pass/fail/error/...) into its
+vendor's own words and shapes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+# Neutral outcomes a scripted test can end in; emulators map them to vendor words.
+PASS, FAIL, ERROR, TERMINATED, SKIP, UNKNOWN = "pass", "fail", "error", "terminated", "skip", "unknown"
+
+INJECTION_NAME = "a | b <img src=x> @someone"
+INJECTION_MESSAGE = "::error::x\n::warning title=pwned::y\n##[error]z"
+SLOW_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ScriptedTest:
+    name: str
+    outcome: str
+    message: str = ""
+    group: str = "Smoke"
+
+
+@dataclass(frozen=True)
+class Script:
+    """How one run unfolds: its tests, and when it finishes."""
+
+    tests: tuple[ScriptedTest, ...]
+    polls: int = 2  # status reads before the run is complete
+    seconds: float | None = None  # or: wall-clock seconds after the trigger
+    never: bool = False  # never completes
+    extra: dict[str, str] = field(default_factory=dict)  # vendor-specific switches
+
+    def finished(self, reads: int, started: float) -> bool:
+        if self.never:
+            return False
+        if self.seconds is not None:
+            return time.time() - started >= self.seconds
+        return reads >= self.polls
+
+
+def _tests(*specs: tuple[str, str, str]) -> tuple[ScriptedTest, ...]:
+    return tuple(ScriptedTest(name, outcome, message) for name, outcome, message in specs)
+
+
+PASSING = _tests(
+    ("Login with valid credentials", PASS, "Logged in and saw the dashboard."),
+    ("Search for a product", PASS, "Results list shows matching products."),
+    ("Add to cart", PASS, "Cart badge shows 1 item."),
+)
+MIXED = _tests(
+    ("Login with valid credentials", PASS, "Logged in and saw the dashboard."),
+    ("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."),
+    ("Reset password", ERROR, "The app crashed while opening the reset screen."),
+    ("Add to cart", PASS, "Cart badge shows 1 item."),
+)
+
+SCRIPTS: dict[str, Script] = {
+    "pass": Script(PASSING),
+    "mixed": Script(MIXED),
+    "terminated": Script(_tests(("Login", TERMINATED, ""), ("Checkout", TERMINATED, ""))),
+    "group-error": Script(PASSING, extra={"group_error": "Smoke"}),
+    "counter-mismatch": Script(PASSING, extra={"claim_total": "5"}),
+    "empty": Script(()),
+    "skipped": Script(_tests(("Login", SKIP, "Skipped by rule"))),
+    "unknown-status": Script(_tests(("Login", PASS, ""), ("Checkout", UNKNOWN, ""))),
+    "injection": Script(_tests(("Login", PASS, ""), (INJECTION_NAME, FAIL, INJECTION_MESSAGE))),
+    "slow": Script(PASSING, seconds=SLOW_SECONDS),
+    "never": Script(PASSING, never=True),
+    "many": Script(
+        tuple(ScriptedTest(f"Generated test {n:04d}", FAIL if n % 10 == 0 else PASS, "Step 3 failed" if n % 10 == 0 else "") for n in range(2000))
+    ),
+}
+
+# Faults wrap any scenario; see sandbox.server.Faults for what each one does.
+FAULTS = ("flaky", "trigger503", "html", "down")
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    scenario: str
+    script: Script
+    faults: frozenset[str]
+
+
+def choose(api_key: str | None) -> KeyChoice | None:
+    """The scenario and faults a sandbox key asks for, or None for a key the sandbox rejects."""
+    if not api_key or not api_key.startswith("sandbox-"):
+        return None
+    name, *faults = api_key.removeprefix("sandbox-").split("+")
+    if name not in SCRIPTS or not set(faults) <= set(FAULTS):
+        return None
+    return KeyChoice(name, SCRIPTS[name], frozenset(faults))

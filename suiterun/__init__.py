@@ -1,0 +1,1 @@
+"""Run AI-driven test suites hosted by SaaS vendors from GitHub Actions."""

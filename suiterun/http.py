@@ -1,0 +1,213 @@
+"""The one HTTP client every vendor adapter uses: timeouts, safe retries, clear errors."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+from suiterun.clock import Deadline
+from suiterun.errors import TransientVendorError, VendorError
+from suiterun.text import one_line
+
+USER_AGENT = "suiterun-github-action"
+MAX_BACKOFF = 30.0
+
+
+class Retry(Enum):
+    """Which failures a request may be repeated after."""
+
+    # Status reads change nothing: repeat after any connection error, timeout,
+    # 429, 5xx or non-JSON body.
+    READ = "read"
+    # A trigger creates a run: repeat only when none can have been created
+    # (the connection never opened, 429, 503), so a run is never started twice.
+    TRIGGER = "trigger"
+
+
+class VendorHTTPError(VendorError):
+    """The vendor answered with an HTTP error status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# (status, the vendor's own message, what was asked for) -> a message, or None for the default
+ErrorDescriber = Callable[[int, str, str], str | None]
+
+
+@dataclass
+class VendorClient:
+    vendor: str  # display name for messages, e.g. "Autosana"
+    base_url: str
+    session: requests.Session
+    deadline: Deadline
+    headers: Mapping[str, str] = field(default_factory=dict)
+    describe_error: ErrorDescriber | None = None
+    log: Callable[[str], None] = lambda line: None
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    attempts: int = 4
+
+    def get(self, path: str, *, what: str, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
+        return self.request("GET", path, what=what, retry=Retry.READ, params=params, headers=headers)
+
+    def post(self, path: str, *, what: str, body: Any, headers: Mapping[str, str] | None = None, retry: Retry = Retry.TRIGGER) -> Any:
+        return self.request("POST", path, what=what, retry=retry, body=body, headers=headers)
+
+    def url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        retry: Retry,
+        params: Any = None,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Send one request and return its JSON body, retrying what `retry` allows
+        with capped backoff inside the deadline."""
+        url = self.url(path)
+        for attempt in range(1, self.attempts + 1):
+            remaining = self.deadline.remaining()
+            if remaining <= 0:
+                raise TransientVendorError(f"{self.vendor}: no time left to read {what} before the timeout.")
+            last = attempt == self.attempts
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers={"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})},
+                    timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                never_connected = _never_connected(exc)
+                reason = f"cannot reach {self.vendor} at {urlsplit(url).netloc} ({_short_reason(exc)})"
+                if retry is Retry.TRIGGER and not never_connected:
+                    raise VendorError(
+                        f"{reason} while sending {what}; a run may have been created, check the {self.vendor} dashboard before re-running."
+                    ) from None
+                if last:
+                    raise TransientVendorError(f"{reason}. Check api-url and that the host is reachable from the runner.") from None
+                self._wait(attempt, None, reason)
+                continue
+
+            status = response.status_code
+            if 300 <= status < 400:
+                location = response.headers.get("Location", "?")
+                raise VendorError(
+                    f"{self.vendor} redirected {method} {urlsplit(url).path} (HTTP {status}) to {location}; set api-url to the address it points to."
+                )
+            if status in (429, 503) or (status >= 500 and retry is Retry.READ):
+                reason = f"{self.vendor} answered HTTP {status} to {what}"
+                if last:
+                    raise TransientVendorError(f"{reason}{_vendor_suffix(response)}; gave up after {self.attempts} attempts.")
+                self._wait(attempt, _retry_after(response), reason)
+                continue
+            if status >= 400:
+                raise self._status_error(status, _vendor_message(response), what)
+            try:
+                return response.json()
+            except ValueError:
+                kind = "HTML" if "html" in response.headers.get("Content-Type", "").lower() else "a body that is not JSON"
+                reason = f"{self.vendor} answered {what} with {kind}"
+                if retry is Retry.TRIGGER or last:
+                    raise TransientVendorError(
+                        f"{reason} (HTTP {status}); check that api-url points at the {self.vendor} API, not its web app."
+                    ) from None
+                self._wait(attempt, None, reason)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+
+    def _wait(self, attempt: int, retry_after: float | None, reason: str) -> None:
+        delay = retry_after if retry_after is not None else min(MAX_BACKOFF, 2.0 ** (attempt - 1))
+        if delay >= self.deadline.remaining():
+            raise TransientVendorError(f"{reason}; the wait it asks for ({delay:g}s) does not fit before the timeout.")
+        self.log(f"{reason}; retrying in {delay:g}s")
+        self.deadline.sleep(delay)
+
+    def _status_error(self, status: int, vendor_message: str, what: str) -> VendorHTTPError:
+        custom = self.describe_error(status, vendor_message, what) if self.describe_error else None
+        said = f": {vendor_message}" if vendor_message else ""
+        match status:
+            case _ if custom:
+                message = custom
+            case 401 | 403:
+                message = f"{self.vendor} rejected the API key (HTTP {status}{said}). Check that the api-key secret holds a valid {self.vendor} key."
+            case 404:
+                message = f"{self.vendor} found no {what} (HTTP 404{said}). Check the ids you passed and api-url."
+            case _:
+                message = f"{self.vendor} answered HTTP {status} to {what}{said}."
+        return VendorHTTPError(message, status)
+
+
+def _never_connected(exc: requests.RequestException) -> bool:
+    """True when the request cannot have reached the server: refused, DNS failure, connect timeout."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    # urllib3's NewConnectionError and NameResolutionError are ConnectTimeoutError subclasses.
+    return isinstance(reason, ConnectTimeoutError)
+
+
+def _short_reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    text = str(exc).lower()
+    for known in ("connection refused", "name or service not known", "temporary failure in name resolution", "connection reset"):
+        if known in text:
+            return known
+    return type(exc).__name__
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _vendor_message(response: requests.Response) -> str:
+    """The vendor's own error text, from the usual JSON fields or the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail", "errors", "title"):
+            if body.get(key):
+                value = body[key]
+                return one_line(value if isinstance(value, str) else json.dumps(value), limit=300)
+    if "html" in response.headers.get("Content-Type", "").lower():
+        return ""
+    return one_line(response.text, limit=300)
+
+
+def _vendor_suffix(response: requests.Response) -> str:
+    message = _vendor_message(response)
+    return f" ({message})" if message else ""

@@ -1,0 +1,114 @@
+"""Reading action inputs and turning their text into typed values, or one clear InputError."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from suiterun.errors import InputError
+
+E = TypeVar("E", bound=StrEnum)
+
+_DURATION = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The action's inputs, read the way GitHub passes them: `INPUT_<NAME>` with
+    the name upper-cased and hyphens kept (what actions_toolkit.core.get_input reads)."""
+
+    environ: Mapping[str, str]
+
+    def get(self, name: str) -> str:
+        return self.environ.get(f"INPUT_{name.replace(' ', '_').upper()}", "").strip()
+
+    def given(self, names: Iterable[str]) -> list[str]:
+        """The names among `names` that have a non-empty value."""
+        return [name for name in names if self.get(name)]
+
+
+def parse_bool(name: str, value: str) -> bool:
+    # Strict, like the YAML 1.2 core schema GitHub documents: a typo is an error, not false.
+    if value in ("true", "True", "TRUE"):
+        return True
+    if value in ("false", "False", "FALSE"):
+        return False
+    raise InputError(f"Input '{name}' must be true or false, got '{value}'.")
+
+
+def parse_choice(name: str, value: str, choices: type[E]) -> E:
+    try:
+        return choices(value.lower())
+    except ValueError:
+        allowed = ", ".join(choice.value for choice in choices)
+        raise InputError(f"Input '{name}' has unsupported value '{value}', expected one of: {allowed}.") from None
+
+
+def parse_duration(name: str, value: str, *, minimum: float = 1) -> float:
+    """`90s`, `45m`, `1h30m` or bare seconds, as seconds."""
+    match = _DURATION.fullmatch(value)
+    if value.isdigit():
+        seconds = float(value)
+    elif value and match:
+        hours, minutes, secs = (int(match.group(part) or 0) for part in "hms")
+        seconds = float(hours * 3600 + minutes * 60 + secs)
+    else:
+        raise InputError(f"Input '{name}' must be a duration like 90s, 45m, 1h30m or a number of seconds, got '{value}'.")
+    if seconds < minimum:
+        raise InputError(f"Input '{name}' must be at least {minimum:g}s, got '{value}'.")
+    return seconds
+
+
+def parse_list(value: str) -> tuple[str, ...]:
+    """Identifiers separated by commas and/or newlines; blanks dropped, order kept."""
+    return tuple(item.strip() for item in re.split(r"[,\n]", value) if item.strip())
+
+
+def parse_positive_int(name: str, value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise InputError(f"Input '{name}' must be a whole number of at least 1, got '{value}'.")
+    return int(value)
+
+
+def parse_json(name: str, value: str, expected: type[dict[Any, Any]] | type[list[Any]]) -> Any:
+    kind = "object" if expected is dict else "array"
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"Input '{name}' is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); expected a JSON {kind}.") from None
+    if not isinstance(parsed, expected):
+        raise InputError(f"Input '{name}' must be a JSON {kind}, got {type(parsed).__name__}.")
+    return parsed
+
+
+def parse_variables(name: str, value: str) -> dict[str, str]:
+    """`KEY=VALUE` per line (values may then hold commas) or comma-separated, or a JSON object."""
+    if value.startswith("{"):
+        parsed = parse_json(name, value, dict)
+        pairs = list(parsed.items())
+        for key, item in pairs:
+            if isinstance(item, dict | list) or item is None:
+                raise InputError(f"Input '{name}': the value of '{key}' must be a string, number or boolean.")
+        variables = {str(key): item if isinstance(item, str) else json.dumps(item) for key, item in pairs}
+    else:
+        separator = "\n" if "\n" in value else ","
+        variables = {}
+        for entry in (part.strip() for part in value.split(separator)):
+            if not entry:
+                continue
+            key, equals, item = entry.partition("=")
+            key = key.strip()
+            if not equals:
+                raise InputError(f"Input '{name}': '{key}' is not KEY=VALUE; write one KEY=VALUE per line or a JSON object.")
+            if key in variables:
+                raise InputError(f"Input '{name}': variable '{key}' is set twice.")
+            variables[key] = item.strip()
+    for key in variables:
+        if not _VARIABLE_NAME.fullmatch(key):
+            raise InputError(f"Input '{name}': '{key}' is not a valid variable name (letters, digits, _ . -, not starting with a digit).")
+    return variables

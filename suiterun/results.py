@@ -1,0 +1,164 @@
+"""The normalized result model shared by every vendor, and the one place that judges a run."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class TestStatus(StrEnum):
+    """The status of one test, whatever words the vendor uses."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERRORED = "errored"
+    SKIPPED = "skipped"
+    PENDING = "pending"
+
+
+class RunStatus(StrEnum):
+    """The overall status of the action's run (the `status` output)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    CANCELLED = "cancelled"
+    TRIGGERED = "triggered"
+
+
+class FailOn(StrEnum):
+    """When the step fails (the `fail-on` input)."""
+
+    FAILURE = "failure"
+    ERROR = "error"
+    NEVER = "never"
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One line of vendor detail about a test: a summary, an issue, the failing step."""
+
+    label: str
+    text: str
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test as the vendor reported it. Every text field is untrusted vendor text."""
+
+    name: str
+    status: TestStatus
+    id: str = ""
+    url: str = ""
+    duration: float | None = None  # seconds
+    message: str = ""
+    group: str = ""
+    details: tuple[Detail, ...] = ()
+
+    @property
+    def is_failure(self) -> bool:
+        return self.status in (TestStatus.FAILED, TestStatus.ERRORED)
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    passed: int
+    failed: int
+    errored: int
+    skipped: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the vendor reported at one point in time.
+
+    `problems` are run-level failures that belong to no single test (a group
+    whose setup failed, a job that failed to start); any problem fails the run.
+    """
+
+    tests: tuple[TestResult, ...] = ()
+    done: bool = False
+    run_ids: tuple[str, ...] = ()
+    run_url: str = ""
+    problems: tuple[str, ...] = ()
+    cancelled: bool = False
+
+    @property
+    def counts(self) -> Counts:
+        by_status = Counter(test.status for test in self.tests)
+        return Counts(
+            total=len(self.tests),
+            passed=by_status[TestStatus.PASSED],
+            failed=by_status[TestStatus.FAILED],
+            errored=by_status[TestStatus.ERRORED],
+            skipped=by_status[TestStatus.SKIPPED],
+            pending=by_status[TestStatus.PENDING],
+        )
+
+    @property
+    def failures(self) -> tuple[TestResult, ...]:
+        return tuple(test for test in self.tests if test.is_failure)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: RunStatus
+    reason: str  # one line, shown in the log and the summary
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The judged end of one action run: what the summary, outputs and exit code come from."""
+
+    vendor: str  # display name, e.g. "Autosana"
+    verdict: Verdict
+    snapshot: Snapshot = field(default_factory=Snapshot)
+    duration: float = 0.0  # seconds from start to the end of waiting
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> RunStatus:
+        return self.verdict.status
+
+
+def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool) -> Verdict:
+    """Decide the overall status. A run passes only when the vendor says it is
+    done, at least one test ran, and nothing failed, errored or stayed pending."""
+    counts = snapshot.counts
+    failed = counts.failed + counts.errored
+    if not waited:
+        if snapshot.problems:
+            return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
+        started = max(counts.total, len(snapshot.run_ids))
+        return Verdict(RunStatus.TRIGGERED, f"started {_plural(started, 'run')}; not waiting for results")
+    if timed_out:
+        finished = counts.total - counts.pending
+        return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {_plural(counts.total, 'test')} finished, {failed} failed")
+    if snapshot.cancelled:
+        return Verdict(RunStatus.CANCELLED, "the vendor reports the run as cancelled")
+    if failed or snapshot.problems:
+        reasons = [f"{failed} of {_plural(counts.total, 'test')} failed"] if failed else []
+        return Verdict(RunStatus.FAILED, "; ".join([*reasons, *snapshot.problems]))
+    if counts.pending:
+        return Verdict(RunStatus.ERROR, f"the vendor reports the run complete but {_plural(counts.pending, 'test')} never finished")
+    if counts.total == counts.skipped:
+        return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test, or skipped every one")
+    skipped = f", {counts.skipped} skipped" if counts.skipped else ""
+    return Verdict(RunStatus.PASSED, f"{_plural(counts.passed, 'test')} passed{skipped}")
+
+
+def fails_step(status: RunStatus, fail_on: FailOn) -> bool:
+    if fail_on is FailOn.NEVER:
+        return False
+    if fail_on is FailOn.ERROR:
+        return status in (RunStatus.ERROR, RunStatus.TIMEOUT)
+    return status not in (RunStatus.PASSED, RunStatus.TRIGGERED)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

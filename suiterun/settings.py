@@ -1,0 +1,90 @@
+"""All inputs, validated once into a frozen Settings object before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from suiterun.errors import InputError
+from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration
+from suiterun.results import FailOn
+from suiterun.workflow import GitHubContext
+from vendors import ADAPTERS, VENDOR_INPUTS
+from vendors.base import VendorAdapter
+
+
+@dataclass(frozen=True)
+class Settings:
+    adapter: type[VendorAdapter[Any]]
+    api_key: str = field(repr=False)
+    api_url: str
+    options: Any  # the adapter's own frozen options object
+    wait: bool
+    timeout: float  # seconds
+    poll_interval: float  # seconds
+    fail_on: FailOn
+    job_summary: bool
+    context: GitHubContext
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        inputs = Inputs(environ)
+        context = GitHubContext.from_environ(environ)
+        adapter = clean_vendor(inputs.get("vendor"))
+        reject_foreign_inputs(inputs, adapter)
+        return cls(
+            adapter=adapter,
+            api_key=clean_api_key(inputs.get("api-key")),
+            api_url=clean_api_url(inputs.get("api-url"), adapter),
+            wait=parse_bool("wait", inputs.get("wait") or "true"),
+            timeout=parse_duration("timeout", inputs.get("timeout") or "30m"),
+            poll_interval=parse_duration("poll-interval", inputs.get("poll-interval") or "15s"),
+            fail_on=parse_choice("fail-on", inputs.get("fail-on") or "failure", FailOn),
+            job_summary=parse_bool("job-summary", inputs.get("job-summary") or "true"),
+            options=adapter.parse_options(inputs, context),
+            context=context,
+        )
+
+
+def clean_vendor(value: str) -> type[VendorAdapter[Any]]:
+    allowed = ", ".join(ADAPTERS)
+    if not value:
+        raise InputError(f"Input 'vendor' is required, expected one of: {allowed}.")
+    try:
+        return ADAPTERS[value.lower()]
+    except KeyError:
+        raise InputError(f"Input 'vendor' has unsupported value '{value}', expected one of: {allowed}.") from None
+
+
+def clean_api_key(value: str) -> str:
+    if not value:
+        raise InputError("Input 'api-key' is required: pass the vendor's API key from a secret, e.g. api-key: ${{ secrets.VENDOR_API_KEY }}.")
+    if any(char.isspace() for char in value):
+        raise InputError("Input 'api-key' contains whitespace; check that the secret holds only the key.")
+    return value
+
+
+def clean_api_url(value: str, adapter: type[VendorAdapter[Any]]) -> str:
+    if not value:
+        if not adapter.default_api_url:
+            raise InputError(
+                f"Input 'api-url' is required for vendor {adapter.name}: your {adapter.title} host, e.g. https://acme.{adapter.name}.com."
+            )
+        return adapter.default_api_url
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError(
+            f"Input 'api-url' must be an http(s) base URL such as {adapter.default_api_url or 'https://host.example.com'}, got '{value}'."
+        )
+    return value.rstrip("/")
+
+
+def reject_foreign_inputs(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> None:
+    """Vendor-specific inputs meant for another vendor are a mistake worth stopping for."""
+    foreign = inputs.given(name for name in VENDOR_INPUTS if name not in adapter.inputs)
+    if foreign:
+        accepted = ", ".join(adapter.inputs) or "none"
+        names = ", ".join(f"'{name}'" for name in foreign)
+        raise InputError(f"Input {names} does not apply to vendor {adapter.name}; its vendor-specific inputs are: {accepted}.")

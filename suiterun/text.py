@@ -1,0 +1,46 @@
+"""Making untrusted vendor text safe to print in the log and in Markdown."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import quote, urlsplit
+
+_WHITESPACE = re.compile(r"\s+")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]|~#!])")
+_ZERO_WIDTH_SPACE = "\u200b"
+
+
+def one_line(text: object, *, limit: int = 0) -> str:
+    """Collapse whitespace (newlines included) to single spaces; cut to `limit` characters."""
+    flat = _WHITESPACE.sub(" ", str(text)).strip()
+    if limit and len(flat) > limit:
+        return flat[: limit - 1] + "…"
+    return flat
+
+
+def log_safe(text: object, *, limit: int = 500) -> str:
+    """Vendor text for a log line: one line, and nothing GitHub would read as a
+    workflow command (`::name::` or the legacy `##[name]`), wherever it appears."""
+    return one_line(text, limit=limit).replace("::", ":" + _ZERO_WIDTH_SPACE + ":").replace("##[", "#" + _ZERO_WIDTH_SPACE + "#[")
+
+
+def markdown_inline(text: object, *, limit: int = 0) -> str:
+    """Vendor text for a Markdown table cell or list item: one line, HTML escaped,
+    Markdown syntax and table pipes escaped, `@mentions` neutralised."""
+    escaped = html.escape(one_line(text, limit=limit), quote=False)
+    escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
+    return escaped.replace("@", "@" + _ZERO_WIDTH_SPACE)
+
+
+def safe_url(url: object) -> str:
+    """An http(s) URL with the characters that would break a Markdown link escaped; '' otherwise."""
+    text = str(url or "").strip()
+    if urlsplit(text).scheme.lower() not in ("http", "https"):
+        return ""
+    return quote(text, safe="/:?#[]@!$&'*+,;=%~.-_")
+
+
+def describe_body(body: object) -> str:
+    """A short, one-line rendering of an unexpected response body for an error message."""
+    return one_line(body if isinstance(body, str) else repr(body), limit=200)

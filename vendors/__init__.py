@@ -1,0 +1,13 @@
+"""Vendor adapters, one module each, and the registry that maps the `vendor` input to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vendors.autosana import AutosanaAdapter
+from vendors.base import VendorAdapter
+
+ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {adapter.name: adapter for adapter in (AutosanaAdapter,)}
+
+# Every vendor-specific input; each adapter accepts its own subset and rejects the rest.
+VENDOR_INPUTS: tuple[str, ...] = tuple(dict.fromkeys(name for adapter in ADAPTERS.values() for name in adapter.inputs))

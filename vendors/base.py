@@ -1,0 +1,102 @@
+"""The contract every vendor adapter fulfils: trigger, poll, and optional detail fetch."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from suiterun.http import VendorClient
+from suiterun.inputs import Inputs
+from suiterun.results import Snapshot, TestStatus
+from suiterun.workflow import GitHubContext
+
+OptionsT = TypeVar("OptionsT")
+
+
+class Reporter(Protocol):
+    """What an adapter may tell the runner: secrets to mask and warnings to show."""
+
+    def mask(self, secret: str) -> None: ...
+
+    def warning(self, message: str, *, title: str = "") -> None: ...
+
+    def info(self, line: str) -> None: ...
+
+
+class VendorAdapter(ABC, Generic[OptionsT]):
+    """One vendor's API behind the action's interface.
+
+    An adapter is created for one action run and may keep what `trigger`
+    learned (run ids, tokens) for `poll`. Text it puts in results is the
+    vendor's, untrusted: the templates and log escape it, adapters do not.
+    """
+
+    # The `vendor` input value.
+    name: ClassVar[str]
+    # The vendor's name as users know it, in logs and the summary.
+    title: ClassVar[str]
+    # Base URL used when `api-url` is empty; "" makes `api-url` required.
+    default_api_url: ClassVar[str]
+    # The vendor's API documentation, linked from errors and the README.
+    docs_url: ClassVar[str]
+    # Vendor-specific inputs this adapter reads (besides the common ones);
+    # any other vendor-specific input given with this vendor is rejected.
+    inputs: ClassVar[tuple[str, ...]]
+    # False for vendors whose API cannot report results: the action reports
+    # what it started (`status=triggered`) even when `wait` is true.
+    can_poll: ClassVar[bool] = True
+
+    def __init__(self, client: VendorClient, options: OptionsT, reporter: Reporter) -> None:
+        self.client = client
+        self.options = options
+        self.reporter = reporter
+
+    @classmethod
+    @abstractmethod
+    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> OptionsT:
+        """Validate this vendor's inputs into a frozen options object, or raise InputError."""
+
+    @classmethod
+    @abstractmethod
+    def auth_headers(cls, api_key: str) -> dict[str, str]:
+        """Headers that carry the API key on every request."""
+
+    @classmethod
+    def describe_error(cls, status: int, vendor_message: str, what: str) -> str | None:
+        """A vendor-specific message for an HTTP error status, or None for the default."""
+        return None
+
+    @abstractmethod
+    def trigger(self) -> Snapshot:
+        """Start the run(s) and report what was started. Called once."""
+
+    def poll(self) -> Snapshot:
+        """Read the current state of what `trigger` started."""
+        raise NotImplementedError(f"{self.title} cannot report results")
+
+    def add_details(self, snapshot: Snapshot) -> Snapshot:
+        """Enrich a finished snapshot (for example, fetch details of failed tests)."""
+        return snapshot
+
+
+class StatusWords:
+    """Maps a vendor's status words to TestStatus; an unknown word stays pending
+    (so it can never pass a run) and is warned about once."""
+
+    def __init__(self, vendor: str, words: dict[str, TestStatus], reporter: Reporter) -> None:
+        self.vendor = vendor
+        self.words = {word.lower(): status for word, status in words.items()}
+        self.reporter = reporter
+        self.unknown: set[str] = set()
+
+    def __call__(self, word: Any) -> TestStatus:
+        key = str(word or "").strip().lower()
+        if key in self.words:
+            return self.words[key]
+        if key not in self.unknown:
+            self.unknown.add(key)
+            self.reporter.warning(
+                f"{self.vendor} reported the status '{key}', which this action does not know; "
+                "the test is treated as still pending, so the run cannot pass until it changes."
+            )
+        return TestStatus.PENDING
