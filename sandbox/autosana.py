@@ -54,6 +54,7 @@ class AutosanaEmulator(Emulator):
             return Reply.error(400, "bundle_id with platform, or app_id, is required", key="detail")
         batch = Batch(str(uuid.uuid4()), script, time.time(), tuple(str(uuid.uuid4()) for _ in script.tests))
         self.batches[batch.id] = batch
+        self.runs_created += 1
         self.runs.update(zip(batch.run_ids, script.tests, strict=True))
         groups = {test.group for test in script.tests}
         return Reply(

@@ -43,6 +43,7 @@ class Emulator(ABC):
     """One vendor's API. Subclasses keep their runs in memory; the server serialises calls."""
 
     prefix: str  # the vendor name, first path segment
+    runs_created = 0  # runs (batches, jobs) this emulator started: tests check nothing starts twice
 
     @abstractmethod
     def api_key(self, request: Request) -> str | None:

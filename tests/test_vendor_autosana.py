@@ -1,0 +1,67 @@
+"""Autosana: the contract table against the sandbox, and the requests the adapter sends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox.scenarios import INJECTION_NAME
+from sandbox.server import SandboxServer
+from tests.contract import Case, check_case, run_case
+
+CASES = [
+    Case("pass", "passed", 0, {"total": 3, "passed": 3, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    Case(
+        "mixed",
+        "failed",
+        1,
+        {"total": 4, "passed": 2, "failed": 1, "errored": 1, "pending": 0},
+        in_summary=("Checkout with expired card", "Card expired", "The app crashed", "Failing step", "2-annotated.png"),
+    ),
+    Case("terminated", "failed", 1, {"total": 2, "passed": 0, "errored": 2}, in_summary=("terminated",)),
+    Case("group-error", "failed", 1, {"total": 3, "passed": 3, "failed": 0}, in_summary=("ended in", "error")),
+    Case("counter-mismatch", "failed", 1, {"total": 3, "passed": 3}, in_summary=("counts 5 flows but lists 3",)),
+    Case("empty", "error", 1, {"total": 0}, in_summary=("no tests ran",)),
+    Case("skipped", "error", 1, {"total": 1, "skipped": 1}),
+    Case("unknown-status", "error", 1, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
+    Case("pass", "passed", 0, inputs={"app-id": "", "bundle-id": "com.acme.shop", "platform": "android"}),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
+def test_contract(case: Case, sandbox: SandboxServer, tmp_path: Path) -> None:
+    check_case("autosana", case, sandbox, tmp_path)
+
+
+def test_trigger_request_carries_the_documented_fields(sandbox: SandboxServer, tmp_path: Path) -> None:
+    inputs = {"suites": "s-1,s-2", "tests": "f-1\nf-2", "app-id": "", "bundle-id": "com.acme", "platform": "IOS", "variables": "PR=42,BRANCH=x"}
+    run = run_case("autosana", Case("pass", "passed", 0, inputs=inputs), sandbox, tmp_path)
+    (post,) = run.requests_to("POST", "/api/v1/flows/run")
+    assert post["body"] == {
+        "suite_ids": ["s-1", "s-2"],
+        "flow_ids": ["f-1", "f-2"],
+        "bundle_id": "com.acme",
+        "platform": "ios",
+        "variables": {"PR": "42", "BRANCH": "x"},
+    }
+    assert post["headers"]["x-api-key"] == "sandbox-pass"
+
+
+def test_details_are_fetched_for_failed_runs_only(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = run_case("autosana", Case("mixed", "failed", 1), sandbox, tmp_path)
+    detail_reads = [r["path"] for r in run.requests_to("GET", "/api/v1/runs/") if r["path"] != "/api/v1/runs/status"]
+    failed_ids = {t["id"] for t in run.results["tests"] if t["status"] in ("failed", "errored")}
+    assert {path.rsplit("/", 1)[1] for path in detail_reads} == failed_ids
+    assert len(detail_reads) == 2
+
+
+def test_vendor_text_cannot_break_the_table_or_inject_commands(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = run_case("autosana", Case("injection", "failed", 1), sandbox, tmp_path)
+    row = next(line for line in run.summary.splitlines() if line.startswith("| ❌"))
+    assert row.count(" | ") == 4  # five cells, the pipe in the name is escaped
+    assert "a \\| b &lt;img src=x&gt; @\u200bsomeone" in row
+    assert "<img" not in run.summary
+    for line in run.log.splitlines():
+        assert not line.lstrip().startswith(("::error::x", "::warning title=pwned", "##[error]")), line
+    assert INJECTION_NAME.split("<")[0] in run.results["tests"][1]["name"]
