@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -63,8 +64,6 @@ class ActionRun:
 
     @property
     def results(self) -> Any:
-        import json
-
         return json.loads(self.outputs["results"])
 
     def requests_to(self, method: str, path_prefix: str) -> list[dict[str, Any]]:
