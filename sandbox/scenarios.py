@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 # Neutral outcomes a scripted test can end in; emulators map them to vendor words.
 PASS, FAIL, ERROR, TERMINATED, SKIP, UNKNOWN = "pass", "fail", "error", "terminated", "skip", "unknown"
+# A test the vendor cannot run at all (TestCLIX: a scenario that is `not recorded`).
+UNRUNNABLE = "unrunnable"
 
 INJECTION_NAME = "a | b <img src=x> @someone"
 INJECTION_MESSAGE = "::error::x\n::warning title=pwned::y\n##[error]z"
@@ -71,6 +73,11 @@ SCRIPTS: dict[str, Script] = {
     "skipped": Script(_tests(("Login", SKIP, "Skipped by rule"))),
     "unknown-status": Script(_tests(("Login", PASS, ""), ("Checkout", UNKNOWN, ""))),
     "injection": Script(_tests(("Login", PASS, ""), (INJECTION_NAME, FAIL, INJECTION_MESSAGE))),
+    "unrunnable": Script(_tests(("Login", PASS, ""), ("Checkout", UNRUNNABLE, ""))),
+    # The account's allowance is used up (Test-Lab: 402 credits; TestCLIX: 403 execution limit).
+    "limit": Script(PASSING, extra={"refuse": "limit"}),
+    # Every trigger is answered 429 (Test-Lab's rate limit).
+    "rate-limited": Script(PASSING, extra={"refuse": "rate"}),
     "slow": Script(PASSING, seconds=SLOW_SECONDS),
     "never": Script(PASSING, never=True),
     "many": Script(
