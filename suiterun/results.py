@@ -10,6 +10,8 @@ from enum import StrEnum
 class TestStatus(StrEnum):
     """The status of one test, whatever words the vendor uses."""
 
+    __test__ = False  # not a pytest test class
+
     PASSED = "passed"
     FAILED = "failed"
     ERRORED = "errored"
@@ -48,6 +50,8 @@ class Detail:
 @dataclass(frozen=True)
 class TestResult:
     """One test as the vendor reported it. Every text field is untrusted vendor text."""
+
+    __test__ = False  # not a pytest test class
 
     name: str
     status: TestStatus

@@ -1,0 +1,96 @@
+"""The real entrypoint as a subprocess, from another directory, against the sandbox: what a runner sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sandbox.server import SandboxServer
+from tests.support import ActionRun, run_entrypoint, sandbox_url
+
+
+def autosana(server: SandboxServer, tmp_path: Path, key: str, **inputs: str) -> ActionRun:
+    base = {
+        "vendor": "autosana",
+        "api-key": key,
+        "api-url": sandbox_url(server, "autosana"),
+        "suites": "suite-1",
+        "bundle-id": "com.acme.shop",
+        "platform": "android",
+        "poll-interval": "1s",
+        "timeout": "1m",
+    }
+    return run_entrypoint(tmp_path, {**base, **inputs}, server=server)
+
+
+def test_all_pass_exits_0_with_counts(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-pass")
+    assert run.exit_code == 0, run.log
+    assert run.outputs["status"] == "passed"
+    assert (run.outputs["total"], run.outputs["passed"], run.outputs["failed"]) == ("3", "3", "0")
+    assert run.outputs["summary"].strip() == run.summary.strip()
+    assert run.outputs["run-url"].startswith("https://autosana.ai/runs/groups/")
+    assert "::error" not in run.log
+
+
+def test_mixed_failures_exit_1_with_messages_in_summary(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-mixed")
+    assert run.exit_code == 1
+    assert run.outputs["status"] == "failed"
+    assert "Expected the error 'Card expired'" in run.summary
+    assert "::error title=Autosana%3A failed::2 of 4 tests failed" in run.log
+
+
+@pytest.mark.parametrize("key", ["sandbox-terminated", "sandbox-group-error", "sandbox-empty"])
+def test_runs_that_are_not_passes(key: str, sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, key)
+    assert run.exit_code == 1
+    assert run.outputs["status"] in ("failed", "error")
+
+
+def test_fail_on_never_exits_0(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-mixed", **{"fail-on": "never"})
+    assert run.exit_code == 0
+    assert run.outputs["status"] == "failed"
+
+
+def test_wait_false_makes_no_status_request(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-pass", wait="false")
+    assert run.exit_code == 0
+    assert run.outputs["status"] == "triggered"
+    assert [r["method"] for r in run.requests] == ["POST"]
+
+
+def test_a_run_that_never_finishes_stops_at_the_timeout(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-never", timeout="3s")
+    assert run.exit_code == 1
+    assert run.outputs["status"] == "timeout"
+    assert run.outputs["pending"] == "3"
+    assert "timed out" in run.summary
+
+
+def test_503_429_and_html_while_polling_do_not_break_a_run(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-pass+flaky")
+    assert run.exit_code == 0, run.log
+    assert run.outputs["status"] == "passed"
+    assert "HTTP 503" in run.log and "HTTP 429" in run.log and "HTML" in run.log
+
+
+def test_wrong_key_gives_a_clear_error(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "not-a-real-key-123")
+    assert run.exit_code == 1
+    assert run.outputs["status"] == "error"
+    assert "Autosana rejected the API key (HTTP 401" in run.log
+    assert "Traceback" not in run.log
+    assert "not-a-real-key-123" not in run.summary + "".join(run.outputs.values())
+
+
+def test_hostile_vendor_text_leaves_the_table_intact_and_injects_nothing(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = autosana(sandbox, tmp_path, "sandbox-injection")
+    assert run.exit_code == 1
+    commands = [line for line in run.log.splitlines() if line.startswith(("::", "##["))]
+    assert all(line.startswith(("::add-mask::", "::error title=Autosana%3A failed::")) for line in commands), commands
+    rows = [line for line in run.summary.splitlines() if line.startswith(("| ✅", "| ❌"))]
+    assert len(rows) == 2 and all(row.count(" | ") == 4 for row in rows), rows  # five cells each
+    assert "a \\| b &lt;img src=x&gt; @\u200bsomeone" in rows[1]

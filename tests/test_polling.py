@@ -1,0 +1,105 @@
+"""The polling loop: interval with jitter, a hard deadline, transient errors tolerated, progress lines."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from suiterun.clock import Deadline
+from suiterun.errors import TransientVendorError, VendorError
+from suiterun.polling import ProgressLog, format_duration, poll_until_done
+from suiterun.results import Snapshot, TestResult, TestStatus
+from tests.support import FakeClock
+
+
+def pending(done: int, total: int = 3, *, finished: bool = False) -> Snapshot:
+    tests = tuple(TestResult(f"t{n}", TestStatus.PASSED if n < done else TestStatus.PENDING) for n in range(total))
+    return Snapshot(tests, done=finished)
+
+
+def scripted(*results: Snapshot | Exception) -> tuple[list[int], object]:
+    calls: list[int] = []
+    queue = list(results)
+
+    def read() -> Snapshot:
+        calls.append(1)
+        item = queue.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return calls, read
+
+
+def poll(read: object, clock: FakeClock, *, seconds: float = 600, interval: float = 10, log: list[str] | None = None) -> object:
+    lines: list[str] = [] if log is None else log
+    return poll_until_done(
+        read,  # type: ignore[arg-type]
+        first=pending(0),
+        deadline=Deadline.after(clock, seconds),
+        interval=interval,
+        progress=ProgressLog("Acme", clock, lines.append),
+        on_transient=lambda message: lines.append(f"transient: {message}"),
+        rng=random.Random(1),
+    )
+
+
+def test_polls_until_done_with_jittered_interval(clock: FakeClock) -> None:
+    calls, read = scripted(pending(1), pending(2), pending(3, finished=True))
+    result = poll(read, clock)
+    assert result.snapshot.done and not result.timed_out  # type: ignore[attr-defined]
+    assert len(calls) == 3
+    assert all(9.0 <= s <= 11.0 for s in clock.sleeps) and len(set(clock.sleeps)) > 1
+
+
+def test_deadline_is_never_overslept(clock: FakeClock) -> None:
+    start = clock.now
+    _, read = scripted(*[pending(0)] * 100)
+    result = poll(read, clock, seconds=95, interval=10)
+    assert result.timed_out  # type: ignore[attr-defined]
+    assert clock.now - start == pytest.approx(95)
+
+
+def test_transient_errors_are_retried_at_the_next_interval(clock: FakeClock) -> None:
+    log: list[str] = []
+    calls, read = scripted(TransientVendorError("Acme answered HTTP 503"), pending(3, finished=True))
+    result = poll(read, clock, log=log)
+    assert result.snapshot.done  # type: ignore[attr-defined]
+    assert len(calls) == 2
+    assert log[0] == "transient: Acme answered HTTP 503"
+
+
+def test_transient_error_at_the_deadline_is_remembered(clock: FakeClock) -> None:
+    _, read = scripted(*[TransientVendorError("down")] * 20)
+    result = poll(read, clock, seconds=30)
+    assert result.timed_out and result.last_error == "down"  # type: ignore[attr-defined]
+
+
+def test_other_errors_propagate(clock: FakeClock) -> None:
+    _, read = scripted(VendorError("key rejected"))
+    with pytest.raises(VendorError, match="key rejected"):
+        poll(read, clock)
+
+
+def test_progress_line_on_change_and_at_least_once_a_minute(clock: FakeClock) -> None:
+    lines: list[str] = []
+    progress = ProgressLog("Acme", clock, lines.append)
+    progress(pending(0))
+    clock.sleep(15)
+    progress(pending(0))  # unchanged, 15 s: quiet
+    clock.sleep(15)
+    progress(pending(1))  # changed
+    for _ in range(4):
+        clock.sleep(15)
+        progress(pending(1))  # unchanged; the 60 s mark prints once
+    assert lines == [
+        "Acme: 0/3 finished, 0 failed, 0s elapsed",
+        "Acme: 1/3 finished, 0 failed, 30s elapsed",
+        "Acme: 1/3 finished, 0 failed, 1m30s elapsed",
+    ]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(7, "7s"), (65, "1m05s"), (3723, "1h02m03s"), (0.4, "0s")])
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text

@@ -1,0 +1,36 @@
+"""Every vendor module is registered, complete, and emulated by the sandbox."""
+
+from __future__ import annotations
+
+import pkgutil
+
+import pytest
+
+import vendors
+from sandbox import emulators
+from vendors import ADAPTERS, VENDOR_INPUTS
+from vendors.base import VendorAdapter
+
+MODULES = [info.name for info in pkgutil.iter_modules(vendors.__path__) if info.name != "base"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_vendor_module_is_registered(module: str) -> None:
+    registered = {adapter.__module__ for adapter in ADAPTERS.values()}
+    assert f"vendors.{module}" in registered
+
+
+@pytest.mark.parametrize("adapter", list(ADAPTERS.values()), ids=lambda adapter: adapter.name)
+def test_adapter_declares_its_metadata(adapter: type[VendorAdapter[object]]) -> None:
+    assert adapter.name in ADAPTERS and adapter.title
+    assert adapter.docs_url.startswith("https://")
+    assert adapter.default_api_url == "" or adapter.default_api_url.startswith("https://")
+    assert set(adapter.inputs) <= set(VENDOR_INPUTS)
+
+
+def test_every_vendor_has_a_sandbox_emulator() -> None:
+    assert {emulator.prefix for emulator in emulators()} == set(ADAPTERS)
+
+
+def test_the_five_promised_vendors_are_registered() -> None:
+    assert set(ADAPTERS) >= {"autosana"}

@@ -1,0 +1,66 @@
+"""The one place that decides a run's status, and when the step fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from suiterun.results import FailOn, RunStatus, Snapshot, TestResult, TestStatus, fails_step, judge
+
+P, F, E, S, W = TestStatus.PASSED, TestStatus.FAILED, TestStatus.ERRORED, TestStatus.SKIPPED, TestStatus.PENDING
+
+
+def snap(*statuses: TestStatus, done: bool = True, problems: tuple[str, ...] = (), cancelled: bool = False) -> Snapshot:
+    tests = tuple(TestResult(f"t{n}", status) for n, status in enumerate(statuses))
+    return Snapshot(tests, done=done, run_ids=("r1",), problems=problems, cancelled=cancelled)
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "waited", "timed_out", "status", "reason"),
+    [
+        (snap(P, P), True, False, RunStatus.PASSED, "2 tests passed"),
+        (snap(P, S), True, False, RunStatus.PASSED, "1 test passed, 1 skipped"),
+        (snap(P, F, E), True, False, RunStatus.FAILED, "2 of 3 tests failed"),
+        (snap(P, problems=("group 'Smoke' ended in 'error'",)), True, False, RunStatus.FAILED, "group 'Smoke' ended in 'error'"),
+        (snap(F, problems=("x",)), True, False, RunStatus.FAILED, "1 of 1 test failed; x"),
+        (snap(), True, False, RunStatus.ERROR, "no tests ran"),
+        (snap(S, S), True, False, RunStatus.ERROR, "no tests ran"),
+        (snap(P, W), True, False, RunStatus.ERROR, "1 test never finished"),
+        (snap(P, W, done=False), True, True, RunStatus.TIMEOUT, "timed out with 1 of 2 tests finished, 0 failed"),
+        (snap(F, W, done=False), True, True, RunStatus.TIMEOUT, "1 failed"),
+        (snap(P, cancelled=True), True, False, RunStatus.CANCELLED, "cancelled"),
+        (snap(W, W, done=False), False, False, RunStatus.TRIGGERED, "started 2 runs; not waiting"),
+        (snap(W, done=False, problems=("plan 7 failed to start",)), False, False, RunStatus.FAILED, "plan 7 failed to start"),
+    ],
+)
+def test_judge(snapshot: Snapshot, waited: bool, timed_out: bool, status: RunStatus, reason: str) -> None:
+    verdict = judge(snapshot, waited=waited, timed_out=timed_out)
+    assert verdict.status is status
+    assert reason in verdict.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "fail_on", "fails"),
+    [
+        (RunStatus.PASSED, FailOn.FAILURE, False),
+        (RunStatus.TRIGGERED, FailOn.FAILURE, False),
+        (RunStatus.FAILED, FailOn.FAILURE, True),
+        (RunStatus.CANCELLED, FailOn.FAILURE, True),
+        (RunStatus.TIMEOUT, FailOn.FAILURE, True),
+        (RunStatus.ERROR, FailOn.FAILURE, True),
+        (RunStatus.FAILED, FailOn.ERROR, False),
+        (RunStatus.CANCELLED, FailOn.ERROR, False),
+        (RunStatus.ERROR, FailOn.ERROR, True),
+        (RunStatus.TIMEOUT, FailOn.ERROR, True),
+        (RunStatus.ERROR, FailOn.NEVER, False),
+        (RunStatus.FAILED, FailOn.NEVER, False),
+    ],
+)
+def test_fails_step(status: RunStatus, fail_on: FailOn, fails: bool) -> None:
+    assert fails_step(status, fail_on) is fails
+
+
+def test_counts_and_failures() -> None:
+    snapshot = snap(P, F, E, S, W, W)
+    counts = snapshot.counts
+    assert (counts.total, counts.passed, counts.failed, counts.errored, counts.skipped, counts.pending) == (6, 1, 1, 1, 1, 2)
+    assert [test.name for test in snapshot.failures] == ["t1", "t2"]
