@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
@@ -94,6 +95,11 @@ class SandboxServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
 
+    def reset(self) -> None:
+        """Forget recorded requests and fault counters, so the next run sees every scripted fault."""
+        self.requests.clear()
+        self.faults = Faults()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
@@ -112,7 +118,10 @@ class SandboxServer(ThreadingHTTPServer):
             except ValueError:
                 body = raw_body.decode("utf-8", "replace")
             request = Request(method, path, parse_qs(parts.query), headers, body)
-            self.requests.append({"vendor": vendor, "method": method, "path": path, "query": request.query, "headers": headers, "body": body})
+            # `received` (epoch seconds) lets scripts/benchmark.py time the action from outside.
+            self.requests.append(
+                {"vendor": vendor, "method": method, "path": path, "query": request.query, "headers": headers, "body": body, "received": time.time()}
+            )
             emulator = self.emulators.get(vendor)
             if emulator is None:
                 return Reply.error(404, f"No sandbox vendor '{vendor}'; use one of: {', '.join(self.emulators)}")
@@ -126,8 +135,7 @@ class SandboxServer(ThreadingHTTPServer):
         if path == "/requests":
             return Reply(200, self.requests)
         if path == "/reset" and method == "POST":
-            self.requests.clear()
-            self.faults = Faults()
+            self.reset()
             return Reply(200, {"reset": True})
         return Reply.error(404, "unknown sandbox control path")
 

@@ -12,7 +12,7 @@ from tests.support import FakeClock, running_sandbox
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxServer]:
-    """One sandbox server for the session; each action run clears its request log."""
+    """One sandbox server for the session; each action run resets its request log and fault counters."""
     with running_sandbox() as server:
         yield server
 

@@ -119,7 +119,7 @@ def run_in_process(
 ) -> ActionRun:
     """Run main() with a fake clock (no real sleeping) and capture what it wrote."""
     if server is not None:
-        server.requests.clear()
+        server.reset()
     stdout = StringIO()
     with redirect_stdout(stdout):
         exit_code = main(
@@ -134,7 +134,7 @@ def run_in_process(
 def run_entrypoint(tmp_path: Path, inputs: Mapping[str, str], *, server: SandboxServer | None = None, timeout: float = 60) -> ActionRun:
     """Run `python entrypoint.py` as a subprocess from an unrelated directory, as the runner does."""
     if server is not None:
-        server.requests.clear()
+        server.reset()
     environ = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **action_environ(tmp_path, inputs)}
     process = subprocess.run(
         [sys.executable, str(ROOT / "entrypoint.py")],
