@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sandbox.aiva import AivaEmulator
 from sandbox.autosana import AutosanaEmulator
 from sandbox.server import Emulator, SandboxServer
 
 
 def emulators() -> list[Emulator]:
-    return [AutosanaEmulator()]
+    return [AivaEmulator(), AutosanaEmulator()]
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:

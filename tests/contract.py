@@ -15,6 +15,7 @@ from tests.support import ActionRun, FakeClock, run_in_process, sandbox_url
 
 # The smallest valid inputs per vendor (besides vendor, api-key, api-url).
 BASE_INPUTS: dict[str, dict[str, str]] = {
+    "aiva": {"tests": "test-1,test-2,test-3,test-4"},
     "autosana": {"suites": "suite-1", "tests": "flow-1", "app-id": "web-app"},
 }
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from vendors.aiva import AivaAdapter
 from vendors.autosana import AutosanaAdapter
 from vendors.base import VendorAdapter
 
-ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {adapter.name: adapter for adapter in (AutosanaAdapter,)}
+ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter)}
 
 # Every vendor-specific input; each adapter accepts its own subset and rejects the rest.
 VENDOR_INPUTS: tuple[str, ...] = tuple(dict.fromkeys(name for adapter in ADAPTERS.values() for name in adapter.inputs))
