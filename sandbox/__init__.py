@@ -5,10 +5,12 @@ from __future__ import annotations
 from sandbox.aiva import AivaEmulator
 from sandbox.autosana import AutosanaEmulator
 from sandbox.server import Emulator, SandboxServer
+from sandbox.test_lab import TestLabEmulator
+from sandbox.testclix import TestClixEmulator
 
 
 def emulators() -> list[Emulator]:
-    return [AivaEmulator(), AutosanaEmulator()]
+    return [AivaEmulator(), AutosanaEmulator(), TestLabEmulator(), TestClixEmulator()]
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:

@@ -119,7 +119,8 @@ class VendorClient:
             if status in (429, 503) or (status >= 500 and retry is Retry.READ):
                 reason = f"{self.vendor} answered HTTP {status} to {what}"
                 if last:
-                    raise TransientVendorError(f"{reason}{_vendor_suffix(response)}; gave up after {self.attempts} attempts.")
+                    custom = self.describe_error(status, _vendor_message(response), what) if self.describe_error else None
+                    raise TransientVendorError(custom or f"{reason}{_vendor_suffix(response)}; gave up after {self.attempts} attempts.")
                 self._wait(attempt, _retry_after(response), reason)
                 continue
             if status >= 400:

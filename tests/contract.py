@@ -17,6 +17,8 @@ from tests.support import ActionRun, FakeClock, run_in_process, sandbox_url
 BASE_INPUTS: dict[str, dict[str, str]] = {
     "aiva": {"tests": "test-1,test-2,test-3,test-4"},
     "autosana": {"suites": "suite-1", "tests": "flow-1", "app-id": "web-app"},
+    "test-lab": {"project-id": "7"},
+    "testclix": {"tests": "01GDZYY7EMI1&07GD8QUVVINJDI,01GDZYY7EMI2&07GD8QUVVINJDI"},
 }
 
 

@@ -7,8 +7,12 @@ from typing import Any
 from vendors.aiva import AivaAdapter
 from vendors.autosana import AutosanaAdapter
 from vendors.base import VendorAdapter
+from vendors.test_lab import TestLabAdapter
+from vendors.testclix import TestClixAdapter
 
-ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter)}
+ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {
+    adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter, TestLabAdapter, TestClixAdapter)
+}
 
 # Every vendor-specific input; each adapter accepts its own subset and rejects the rest.
 VENDOR_INPUTS: tuple[str, ...] = tuple(dict.fromkeys(name for adapter in ADAPTERS.values() for name in adapter.inputs))

@@ -1,0 +1,88 @@
+"""TestCLIX's API as its docs describe it: execute a test by id, read its status by id.
+
+The n-th test of a scenario has the id `01GDZYY7EMI<n>&07GD8QUVVINJDI` (the
+docs' own example is test 1); any other id is "Scenario doesn't exists". Like
+the real service, a test's status shows the previous run's result until the new
+run visibly starts: the first read after an execute still shows the old word
+(at first `pass`), then `processing`, then the result.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from sandbox.scenarios import ERROR, FAIL, PASS, TERMINATED, UNKNOWN, UNRUNNABLE, KeyChoice, Script, ScriptedTest
+from sandbox.server import Emulator, Reply, Request
+
+WORDS = {PASS: "pass", FAIL: "error", ERROR: "error", TERMINATED: "error", UNKNOWN: "weird-new-state"}
+NOT_RECORDED = "not recorded"
+DENY = "User is not authorized to access this resource with an explicit deny in an identity-based policy"
+
+
+def scenario_test_id(number: int) -> str:
+    """The id of the scenario's `number`-th test (1-based)."""
+    return f"01GDZYY7EMI{number}&07GD8QUVVINJDI"
+
+
+@dataclass
+class TestState:
+    previous: str = "pass"  # what the status shows before a run visibly starts
+    reads: int = 0  # status reads since the last execute
+    started: float | None = None  # time of the last execute, None before any
+
+
+class TestClixEmulator(Emulator):
+    prefix = "testclix"
+
+    def __init__(self) -> None:
+        self.states: dict[tuple[str, str], TestState] = {}
+
+    def api_key(self, request: Request) -> str | None:
+        return request.header("x-api-key") or None
+
+    def unauthorized(self, request: Request) -> Reply:
+        if not request.header("x-api-key"):
+            return Reply.error(401, "Unauthorized")
+        return Reply.error(403, DENY)
+
+    def handle(self, request: Request, choice: KeyChoice) -> Reply:
+        for method, prefix in (("POST", "/v1/api/execute/"), ("GET", "/v1/api/status/")):
+            if request.method == method and request.path.startswith(prefix):
+                wanted = unquote(request.path.removeprefix(prefix))
+                test = _scripted(choice.script, wanted)
+                if test is None:
+                    return Reply.error(404, "Scenario doesn't exists")
+                state = self.states.setdefault((request.header("x-api-key"), wanted), TestState())
+                if method == "POST":
+                    return self._execute(wanted, test, state, choice.script)
+                return Reply(200, {"test_id": wanted, "status": self._status(test, state, choice.script)})
+        return Reply.error(404, "Not Found")
+
+    def _execute(self, test_id: str, test: ScriptedTest, state: TestState, script: Script) -> Reply:
+        if script.extra.get("refuse") == "limit":
+            return Reply.error(403, "Execution limit exceeded")
+        if test.outcome == UNRUNNABLE:
+            return Reply(200, {"test_id": test_id, "status": NOT_RECORDED})
+        state.reads, state.started = 0, time.time()
+        self.runs_created += 1
+        return Reply(200, {"test_id": test_id, "status": "queued"})
+
+    def _status(self, test: ScriptedTest, state: TestState, script: Script) -> str:
+        if test.outcome == UNRUNNABLE:
+            return NOT_RECORDED
+        if state.started is None:
+            return state.previous
+        state.reads += 1
+        if state.reads == 1:
+            return state.previous  # the new run has not visibly started yet
+        if not script.finished(state.reads - 1, state.started):
+            return "processing"
+        # A scripted skip never runs: the scenario stays at rest.
+        state.previous = WORDS.get(test.outcome, "recorded")
+        return state.previous
+
+
+def _scripted(script: Script, wanted: str) -> ScriptedTest | None:
+    return next((test for n, test in enumerate(script.tests, 1) if scenario_test_id(n) == wanted), None)

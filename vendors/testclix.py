@@ -1,0 +1,172 @@
+"""TestCLIX: execute tests by id, then read each test's status until it passes or errors."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from urllib.parse import quote
+
+from suiterun.errors import InputError, VendorError
+from suiterun.http import VendorClient
+from suiterun.inputs import Inputs, parse_bool, parse_list
+from suiterun.results import Snapshot, TestResult, TestStatus
+from suiterun.text import describe_body
+from suiterun.workflow import GitHubContext
+from vendors.base import Reporter, StatusWords, VendorAdapter
+
+# Status words from TestCLIX's docs (lower case in the API). `recorded`, `valid`
+# and `acknowledged` describe a scenario at rest, not a run: seen after an
+# execute they mean the run has not visibly started, so the test stays pending.
+STATUS = {
+    "queued": TestStatus.PENDING,
+    "processing": TestStatus.PENDING,
+    "pass": TestStatus.PASSED,
+    "error": TestStatus.FAILED,
+    "not recorded": TestStatus.ERRORED,
+    "recorded": TestStatus.PENDING,
+    "valid": TestStatus.PENDING,
+    "acknowledged": TestStatus.PENDING,
+}
+RUNNING = {"queued", "processing"}
+NOT_RECORDED = "not recorded"
+NOT_RECORDED_MESSAGE = "TestCLIX says this test is 'not recorded': it has no recorded scenario to run. Record it in TestCLIX, then re-run."
+MAX_PARALLEL_READS = 8  # status reads are one request per test
+
+
+@dataclass
+class TrackedTest:
+    """One executed test: what its status showed before the execute, and whether this run has visibly started."""
+
+    result: TestResult
+    before: str = ""  # the status word read before the execute ("" when not read)
+    started: bool = False  # a status read showed queued/processing after the execute
+    executed: bool = True  # False when TestCLIX did not queue it
+
+
+@dataclass(frozen=True)
+class TestClixOptions:
+    test_ids: tuple[str, ...]
+    wait: bool  # the baseline read before executing is only worth a request when the action waits
+
+
+class TestClixAdapter(VendorAdapter[TestClixOptions]):
+    name = "testclix"
+    title = "TestCLIX"
+    default_api_url = "https://api.testclix.com"
+    docs_url = "https://docs.testclix.com/api/"
+    inputs = ("tests",)
+
+    def __init__(self, client: VendorClient, options: TestClixOptions, reporter: Reporter) -> None:
+        super().__init__(client, options, reporter)
+        self.status_words = StatusWords(self.title, STATUS, reporter)
+        self.tracked: list[TrackedTest] = []
+
+    @classmethod
+    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> TestClixOptions:
+        test_ids = tuple(dict.fromkeys(parse_list(inputs.get("tests"))))
+        if not test_ids:
+            raise InputError("TestCLIX needs input 'tests': the ids of the tests to execute, comma- or newline-separated.")
+        return TestClixOptions(test_ids, wait=parse_bool("wait", inputs.get("wait") or "true"))
+
+    @classmethod
+    def auth_headers(cls, api_key: str) -> dict[str, str]:
+        return {"x-api-key": api_key}
+
+    @classmethod
+    def describe_error(cls, status: int, vendor_message: str, what: str) -> str | None:
+        said = f": {vendor_message}" if vendor_message else ""
+        match status:
+            case 401:
+                return f"TestCLIX received no API key it could use (HTTP 401{said}). Set api-key to the key from TestCLIX Settings > Your API Key."
+            case 403 if "limit" in vendor_message.lower():
+                # The same status also means a rejected key: only the body tells them apart.
+                return f"TestCLIX refused {what} (HTTP 403{said}): your Test Execution package has no executions left. Raise it, then re-run."
+            case 403:
+                return f"TestCLIX rejected the API key (HTTP 403{said}). Check that api-key holds the key from TestCLIX Settings > Your API Key."
+            case 404:
+                return f"TestCLIX answered HTTP 404{said} to {what}: there is no such test. Check the ids in input 'tests'."
+        return None
+
+    def trigger(self) -> Snapshot:
+        ids = self.options.test_ids
+        # A test's status can still show the previous run's result, so remember it
+        # to tell this run's result from the old one (see _result).
+        before = dict(zip(ids, self._read_statuses(ids), strict=True)) if self.options.wait else {}
+        for test_id in ids:
+            tracked = TrackedTest(TestResult(name=test_id, status=TestStatus.PENDING, id=test_id), before.get(test_id, ""))
+            if tracked.before == NOT_RECORDED:  # it cannot run: do not spend an execution on it
+                tracked.result = replace(tracked.result, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE)
+            else:
+                tracked.result = self._execute(tracked.result)
+            tracked.executed = tracked.result.status is TestStatus.PENDING
+            self.tracked.append(tracked)
+        return self._snapshot()
+
+    def poll(self) -> Snapshot:
+        waiting = [tracked for tracked in self.tracked if tracked.result.status is TestStatus.PENDING]
+        for tracked, word in zip(waiting, self._read_statuses([t.result.id for t in waiting]), strict=True):
+            tracked.started = tracked.started or word in RUNNING
+            tracked.result = self._result(tracked, word)
+        return self._snapshot()
+
+    def _execute(self, test: TestResult) -> TestResult:
+        answer = self.client.post(f"/v1/api/execute/{quote(test.id, safe='')}", what=f"the execution of test '{test.id}'", body=None)
+        word = _status_word(answer, f"the execution of test '{test.id}'")
+        if word in RUNNING:
+            return replace(test, message=f"TestCLIX {word} the test")
+        if word == NOT_RECORDED:
+            return replace(test, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE)
+        return replace(test, status=TestStatus.ERRORED, message=f"TestCLIX did not queue the test: the execute call answered status '{word}'.")
+
+    def _result(self, tracked: TrackedTest, word: str) -> TestResult:
+        test = tracked.result
+        status = self.status_words(word)
+        if status in (TestStatus.PASSED, TestStatus.FAILED) and not (tracked.started or _new_result(tracked.before, word)):
+            # This run never showed as queued or processing, and the result may be
+            # an earlier run's. Wait for a visible start (the timeout ends waiting).
+            return replace(test, message=f"TestCLIX shows '{word}', which may be from before this run; waiting for this run to start")
+        match word:
+            case "pass":
+                message = ""
+            case "error":
+                message = "TestCLIX reports the test failed (status 'error'); open it in TestCLIX for the details."
+            case "not recorded":
+                message = NOT_RECORDED_MESSAGE
+            case _ if word in RUNNING:
+                message = f"TestCLIX shows the test {word}"
+            case "recorded" | "valid" | "acknowledged":
+                message = f"TestCLIX shows '{word}': this run has not visibly started"
+            case _:
+                message = f"TestCLIX shows the status '{word}', which this action does not know"
+        return replace(test, status=status, message=message)
+
+    def _read_statuses(self, test_ids: list[str] | tuple[str, ...]) -> list[str]:
+        """The current status word of each test, read concurrently (one request per test)."""
+        if not test_ids:
+            return []
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_READS, len(test_ids))) as pool:
+            return list(pool.map(self._read_status, test_ids))
+
+    def _read_status(self, test_id: str) -> str:
+        what = f"the status of test '{test_id}'"
+        return _status_word(self.client.get(f"/v1/api/status/{quote(test_id, safe='')}", what=what), what)
+
+    def _snapshot(self) -> Snapshot:
+        tests = tuple(tracked.result for tracked in self.tracked)
+        done = not any(test.status is TestStatus.PENDING for test in tests)
+        # A test that could not be executed fails the run even when the action does not wait.
+        problems = tuple(f"test '{t.result.id}' was not executed: {t.result.message}" for t in self.tracked if not t.executed)
+        return Snapshot(tests, done=done, run_ids=self.options.test_ids, problems=problems)
+
+
+def _new_result(before: str, word: str) -> bool:
+    """Whether `word` must come from this run: the test was at rest before the
+    execute (not read, queued or processing) and now shows something else."""
+    return bool(before) and before not in RUNNING and word != before
+
+
+def _status_word(answer: object, what: str) -> str:
+    word = answer.get("status") if isinstance(answer, dict) else None
+    if not isinstance(word, str):
+        raise VendorError(f"TestCLIX answered {what} with {describe_body(answer)}, not a test status.")
+    return word.strip().lower()
