@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from suiterun.errors import InputError
@@ -112,3 +113,19 @@ def parse_variables(name: str, value: str) -> dict[str, str]:
         if not _VARIABLE_NAME.fullmatch(key):
             raise InputError(f"Input '{name}': '{key}' is not a valid variable name (letters, digits, _ . -, not starting with a digit).")
     return variables
+
+
+def parse_workspace_path(name: str, value: str, workspace: Path) -> Path | None:
+    """A file path relative to the workspace, as the workspace-relative path; None when empty.
+
+    Relative, because a Docker action sees the workspace at another absolute path
+    than later steps do; inside, so a typo or `..` cannot write outside the checkout."""
+    if not value:
+        return None
+    if PurePosixPath(value).is_absolute():
+        raise InputError(f"Input '{name}' must be a path relative to the workspace, e.g. reports/results.xml, got the absolute path '{value}'.")
+    root = workspace.resolve()
+    resolved = (root / value).resolve()
+    if resolved == root or not resolved.is_relative_to(root):
+        raise InputError(f"Input '{name}' must name a file inside the workspace, but '{value}' leads outside it.")
+    return resolved.relative_to(root)

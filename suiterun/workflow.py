@@ -27,6 +27,7 @@ class GitHubContext:
     run_number: str = ""
     workflow: str = ""
     job: str = ""
+    action: str = ""  # the step's id, or a generated `__owner_repo` name for a step without one
     sha: str = ""
     event_name: str = ""
     event_path: str = ""
@@ -48,12 +49,18 @@ class GitHubContext:
             run_number=env("GITHUB_RUN_NUMBER"),
             workflow=env("GITHUB_WORKFLOW"),
             job=env("GITHUB_JOB"),
+            action=env("GITHUB_ACTION"),
             sha=env("GITHUB_SHA"),
             event_name=env("GITHUB_EVENT_NAME"),
             event_path=env("GITHUB_EVENT_PATH"),
             output_path=env("GITHUB_OUTPUT"),
             summary_path=env("GITHUB_STEP_SUMMARY"),
         )
+
+    @property
+    def step_id(self) -> str:
+        """The step's `id:` when the workflow gave one ('' for a generated name)."""
+        return "" if self.action.startswith("__") else self.action
 
     @property
     def run_url(self) -> str:

@@ -1,0 +1,28 @@
+"""One annotation per failed test, capped, so failures show on the run page and in the pull request's checks."""
+
+from __future__ import annotations
+
+from suiterun.results import Outcome
+from suiterun.workflow import Workflow
+
+# GitHub keeps at most 10 error and 10 warning annotations per step and drops the
+# rest; the 10th is left for the run's own `::error` line (status and reason).
+MAX_TEST_ANNOTATIONS = 9
+
+
+def annotate_failures(outcome: Outcome, workflow: Workflow, *, step_fails: bool) -> None:
+    """`::error` per failed or errored test when the step fails, `::warning` when it
+    does not (fail-on error or never), then one `::notice` counting the rest."""
+    failures = outcome.snapshot.failures
+    annotate = workflow.error if step_fails else workflow.warning
+    for test in failures[:MAX_TEST_ANNOTATIONS]:
+        message = test.message or "no message from the vendor"
+        link = f" {test.url or outcome.snapshot.run_url}".rstrip()
+        annotate(f"{outcome.vendor} test {test.status.value}: {message}{link}", title=test.name or "(unnamed test)")
+    more = len(failures) - MAX_TEST_ANNOTATIONS
+    if more > 0:
+        where = " ".join(url for url in (workflow.context.run_url, outcome.snapshot.run_url) if url)
+        workflow.notice(
+            f"{more} more failed {outcome.vendor} tests are not annotated; the job summary lists them. {where}".rstrip(),
+            title=f"{outcome.vendor}: {more} more failures",
+        )
