@@ -275,3 +275,31 @@ def test_a_listed_run_without_any_status_field_is_a_vendor_error() -> None:
 def test_an_empty_list_keeps_every_run_pending() -> None:
     assert runs_by_id([], "the status") == {}
     assert runs_by_id({"items": []}, "the status") == {}
+
+
+class CannedPosts(CannedClient):
+    """Answers each POST with the next canned body."""
+
+    def __init__(self, *answers: Any) -> None:
+        super().__init__(None)
+        self.answers = list(answers)
+
+    def post(self, path: str, *, what: str, body: Any, headers: Any = None, retry: Any = None) -> Any:
+        return self.answers.pop(0)
+
+
+def test_a_failed_trigger_after_some_runs_started_names_them() -> None:
+    adapter = AivaAdapter(CannedPosts({"testRunId": "r-1"}, {"error": "busy"}), AivaOptions(test_ids=("a", "b")), Reporter())
+    with pytest.raises(VendorError) as raised:
+        adapter.trigger()
+    assert str(raised.value) == (
+        "AIVA did not start test id 'b': it answered {'error': 'busy'}, without a testRunId. AIVA had already started test runs r-1."
+    )
+
+
+@pytest.mark.parametrize("report", [{"results": {"tests": []}}, {"results": {"summary": {"pending": "0"}}}, [], "<html>"])
+def test_an_unreadable_batch_report_is_a_clear_vendor_error(report: Any) -> None:
+    adapter = AivaAdapter(CannedClient(report), AivaOptions(labels=("smoke",)), Reporter())
+    adapter.batch_id = "b-1"
+    with pytest.raises(VendorError, match=r"AIVA answered the report of batch b-1 with .*, not a CTRF report with results\.summary\.pending\.$"):
+        adapter.poll()
