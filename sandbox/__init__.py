@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from sandbox.aiva import AivaEmulator
 from sandbox.autosana import AutosanaEmulator
+from sandbox.kapptivate import KapptivateEmulator
 from sandbox.server import Emulator, SandboxServer
 from sandbox.test_lab import TestLabEmulator
 from sandbox.testclix import TestClixEmulator
 
 
 def emulators() -> list[Emulator]:
-    return [AivaEmulator(), AutosanaEmulator(), TestLabEmulator(), TestClixEmulator()]
+    return [AivaEmulator(), AutosanaEmulator(), KapptivateEmulator(), TestLabEmulator(), TestClixEmulator()]
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> SandboxServer:

@@ -7,11 +7,12 @@ from typing import Any
 from vendors.aiva import AivaAdapter
 from vendors.autosana import AutosanaAdapter
 from vendors.base import VendorAdapter
+from vendors.kapptivate import KapptivateAdapter
 from vendors.test_lab import TestLabAdapter
 from vendors.testclix import TestClixAdapter
 
 ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {
-    adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter, TestLabAdapter, TestClixAdapter)
+    adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter, KapptivateAdapter, TestLabAdapter, TestClixAdapter)
 }
 
 # Every vendor-specific input; each adapter accepts its own subset and rejects the rest.
