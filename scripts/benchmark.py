@@ -1,0 +1,102 @@
+"""`make bench`: measure the action's start-up, finish-to-exit latency, memory and image; prints figures with their targets, not pass/fail."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+from collections.abc import Callable, Mapping
+
+from local_runner import ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
+
+from sandbox.scenarios import SLOW_SECONDS
+
+POLL_INTERVAL = 1.0  # seconds; the finish-to-exit target is one interval + 0.5 s
+BASE_INPUTS = {"vendor": "autosana", "app-id": "web-app", "suites": "suite-1", "poll-interval": f"{POLL_INTERVAL:g}s", "timeout": "5m"}
+BASE_IMAGE = "python:3.13-slim"
+
+
+def report(figure: str, value: str, target: str) -> None:
+    print(f"{figure:<44} {value:<28} target: {target}", flush=True)
+
+
+def spread(values: list[float], unit: str = "s") -> str:
+    return f"median {statistics.median(values):.2f}{unit}, max {max(values):.2f}{unit}"
+
+
+def timed_runs(
+    sandbox: Sandbox, key: str, times: int, *, image: str | None, extra: Mapping[str, str] | None = None
+) -> list[tuple[ActionRun, list[float]]]:
+    """Run the action `times` times; each run with the receive times of the vendor requests it sent, in order."""
+    results = []
+    for _ in range(times):
+        run = run_action({**BASE_INPUTS, **(extra or {}), "api-key": key, "api-url": sandbox.vendor_url("autosana")}, image=image)
+        received = sorted(r["received"] for r in sandbox.requests() if r["vendor"] == "autosana" and run.started <= r["received"] <= run.ended)
+        if not received:
+            raise SystemExit(f"The action sent no request to the sandbox (exit code {run.exit_code}):\n{run.log}")
+        results.append((run, received))
+    return results
+
+
+def start_to_first_request(sandbox: Sandbox, image: str | None, times: int) -> list[float]:
+    return [received[0] - run.started for run, received in timed_runs(sandbox, "sandbox-pass", times, image=image, extra={"wait": "false"})]
+
+
+def finish_to_exit(sandbox: Sandbox, times: int) -> list[float]:
+    # The `slow` run completes SLOW_SECONDS after the trigger (the first request) was received.
+    return [run.ended - (received[0] + SLOW_SECONDS) for run, received in timed_runs(sandbox, "sandbox-slow", times, image=None)]
+
+
+def peak_memory_mib(sandbox: Sandbox, key: str) -> float:
+    (run, _), *_ = timed_runs(sandbox, key, 1, image=None)
+    return run.max_rss_kib / 1024
+
+
+def image_size_mib(image: str) -> float:
+    size = subprocess.run(["docker", "image", "inspect", "--format", "{{.Size}}", image], capture_output=True, text=True, check=True).stdout
+    return int(size) / 2**20
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--image", default="suiterun-action:dev", help="tag for the action's image (default suiterun-action:dev)")
+    parser.add_argument("--runs", type=int, default=5, help="runs per timing figure (default 5)")
+    args = parser.parse_args()
+    measure: list[tuple[str, Callable[[], str], str]] = []
+    docker = docker_available()
+
+    with sandbox_process() as sandbox:
+        print(f"Benchmark: the action against the sandbox at {sandbox.url}, {args.runs} runs per timing\n", flush=True)
+        measure += [
+            ("process start -> first vendor request", lambda: spread(start_to_first_request(sandbox, None, args.runs)), "<= 0.5 s"),
+            (
+                "run finished -> action exited",
+                lambda: spread(finish_to_exit(sandbox, args.runs)),
+                f"<= one poll interval + 0.5 s = {POLL_INTERVAL + 0.5:g} s (poll-interval {POLL_INTERVAL:g}s, +-10% jitter)",
+            ),
+            ("peak memory, 4 tests with failure details", lambda: f"{peak_memory_mib(sandbox, 'sandbox-mixed'):.0f} MiB", "<= 100 MiB"),
+            ("peak memory, 2000 tests", lambda: f"{peak_memory_mib(sandbox, 'sandbox-many'):.0f} MiB", "<= 100 MiB"),
+        ]
+        if docker:
+            measure += [
+                ("image build, no cache", lambda: f"{build_image(args.image, no_cache=True):.1f} s", "<= 120 s (needs the package registry)"),
+                (
+                    "image size",
+                    lambda: f"{image_size_mib(args.image):.0f} MiB",
+                    f"<= base {BASE_IMAGE} ({image_size_mib(BASE_IMAGE):.0f} MiB) + 40 MiB",
+                ),
+                (
+                    "docker run -> first vendor request",
+                    lambda: spread(start_to_first_request(sandbox, args.image, args.runs)),
+                    "none (container start-up; GitHub adds its own)",
+                ),
+            ]
+        for figure, value, target in measure:
+            report(figure, value(), target)
+    if not docker:
+        print("\nDocker is not available (docker info failed): image figures skipped.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,46 @@
+"""Check the action step of one e2e.yml matrix entry against what the entry expects (stdlib only: the job runs the runner's python3).
+
+Reads from the environment: ENTRY (the matrix entry as JSON), OUTCOME (steps.<id>.outcome)
+and OUTPUTS (the step's outputs as JSON). An entry may expect:
+  outcome: success | failure                 the step's outcome (failure = the action exited non-zero)
+  expect: {output-name: value, ...}          exact output values, e.g. {status: failed, failed: "1"}
+  summary: [text, ...]                       texts the `summary` output (the job summary) must contain
+  not-in-summary: [text, ...]                texts it must not contain
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+
+def problems(entry: dict[str, Any], outcome: str, outputs: dict[str, str]) -> list[str]:
+    found = []
+    if outcome != entry["outcome"]:
+        found.append(f"step outcome is {outcome!r}, expected {entry['outcome']!r}")
+    for name, value in (entry.get("expect") or {}).items():
+        if outputs.get(name) != str(value):
+            found.append(f"output {name} is {outputs.get(name)!r}, expected {str(value)!r}")
+    summary = outputs.get("summary", "")
+    found += [f"the summary does not contain {text!r}" for text in entry.get("summary") or [] if text not in summary]
+    found += [f"the summary contains {text!r}" for text in entry.get("not-in-summary") or [] if text in summary]
+    return found
+
+
+def main() -> int:
+    entry = json.loads(os.environ["ENTRY"])
+    outputs = json.loads(os.environ.get("OUTPUTS") or "{}")
+    found = problems(entry, os.environ["OUTCOME"], outputs)
+    for problem in found:
+        print(f"::error title=e2e {entry['name']}::{problem}")
+    if found:
+        print(outputs.get("summary", "(no summary output)"))
+        return 1
+    print(f"{entry['name']}: outcome {entry['outcome']}, status {outputs.get('status')}, as expected")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
