@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from sandbox.kapptivate import STORAGE, KapptivateEmulator
-from sandbox.server import SandboxServer
+from sandbox.server import Reply, SandboxServer
 from suiterun.clock import Deadline
 from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
@@ -109,6 +109,23 @@ def test_result_uri_is_joined_to_the_host_root(sandbox: SandboxServer, tmp_path:
     reads = [(r["vendor"], r["path"]) for r in run.requests if r["method"] == "GET"]
     assert reads and set(reads) == {("kapptivate", f"{RESULTS}{result_id}/")}
     assert run.outputs["status"] == "passed", run.log
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "success", "result_uri": "https://elsewhere.example/api/v1/continuous_integration/results/1/", "result_id": 1},
+        {"status": "success", "result_uri": "//elsewhere.example/results/1/", "result_id": 1},
+        {"status": "error", "result_uri": "/api/v1/continuous_integration/results/1/", "result_id": 1},
+        {"status": "success"},
+    ],
+)
+def test_a_trigger_answer_without_a_result_path_fails_loudly_and_sends_the_token_nowhere(
+    answer: dict[str, object], sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sandbox.emulators["kapptivate"], "_start", lambda body, script: Reply(200, answer))
+    run = check_case("kapptivate", Case("pass", "error", 1, in_log=("Kapptivate did not start a run",)), sandbox, tmp_path)
+    assert not [r for r in run.requests if r["method"] == "GET"]
 
 
 def test_tokens_are_masked_before_any_use_and_never_written(sandbox: SandboxServer, tmp_path: Path) -> None:
