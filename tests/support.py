@@ -40,6 +40,23 @@ class FakeClock:
         self.now += seconds
 
 
+@dataclass
+class RecordingReporter:
+    """An adapter's reporter for unit tests: records masks and warnings."""
+
+    masked: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def mask(self, secret: str) -> None:
+        self.masked.append(secret)
+
+    def warning(self, message: str, *, title: str = "") -> None:
+        self.warnings.append(message)
+
+    def info(self, line: str) -> None:
+        pass
+
+
 @contextmanager
 def running_sandbox() -> Iterator[SandboxServer]:
     server = make_server("127.0.0.1", 0)

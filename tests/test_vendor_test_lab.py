@@ -9,9 +9,11 @@ from typing import cast
 import pytest
 
 from sandbox.server import SandboxServer
+from suiterun.errors import VendorError
 from suiterun.http import VendorClient
+from suiterun.results import Snapshot
 from tests.contract import Case, check_case, run_case
-from tests.support import action_environ, run_entrypoint, sandbox_url
+from tests.support import RecordingReporter, action_environ, run_entrypoint, sandbox_url
 from vendors import test_lab
 
 SHA = action_environ(Path("."), {})["GITHUB_SHA"]
@@ -101,7 +103,7 @@ def test_redirect_from_the_bare_host_is_not_followed(sandbox: SandboxServer, tmp
     ("inputs", "body"),
     [
         ({}, {"projectId": 7, "buildId": SHA}),
-        ({**ALL, "tests": "12"}, {"testPlanId": 12, "buildId": SHA}),
+        ({**ALL, "tests": "2"}, {"testPlanIds": [2], "buildId": SHA}),
         ({**ALL, "tests": "1\n2, 3"}, {"testPlanIds": [1, 2, 3], "buildId": SHA}),
         ({**ALL, "labels": "smoke"}, {"label": "smoke", "buildId": SHA}),
         ({"test-type": "DEEPTEST", "build-id": "build-77"}, {"projectId": 7, "testType": "deepTest", "buildId": "build-77"}),
@@ -159,14 +161,39 @@ def test_foreign_vendor_rejects_test_lab_inputs(sandbox: SandboxServer, tmp_path
     assert "Input 'project-id', 'cookies' does not apply to vendor testclix" in run.log
 
 
-def test_unknown_job_status_and_unexplained_failed_count() -> None:
-    reporter = _Reporter()
-    adapter = test_lab.TestLabAdapter(cast(VendorClient, None), test_lab.TestLabOptions(plan_ids=(5,)), reporter)
-    snapshot = adapter._jobs_started({"jobs": [{"jobId": "j-1", "status": "warming-up", "testPlanId": 5}], "failed": 1})
+class _Answers:
+    """A stand-in client whose run request answers `answer`."""
+
+    def __init__(self, answer: object) -> None:
+        self.answer = answer
+
+    def post(self, path: str, *, what: str, body: object) -> object:
+        return self.answer
+
+
+def _trigger(answer: object, reporter: RecordingReporter) -> Snapshot:
+    adapter = test_lab.TestLabAdapter(cast(VendorClient, _Answers(answer)), test_lab.TestLabOptions(plan_ids=(5,)), reporter)
+    return adapter.trigger()
+
+
+def test_single_plan_answer_of_the_older_docs() -> None:
+    snapshot = _trigger({"jobId": "j-1", "status": "queued", "testPlanId": 5, "testType": "quickTest"}, RecordingReporter())
     (job,) = snapshot.tests
-    assert (job.name, job.id, job.status.value) == ("test plan 5", "j-1", "pending")
+    assert (job.name, job.id, job.status.value, job.message) == ("test plan 5", "j-1", "pending", "job j-1 queued")
+    assert snapshot.run_ids == ("j-1",) and snapshot.problems == ()
+
+
+def test_unknown_job_status_and_unexplained_failed_count() -> None:
+    reporter = RecordingReporter()
+    snapshot = _trigger({"jobs": [{"jobId": "j-1", "status": "warming-up", "testPlanId": 5}], "triggered": 1, "failed": 1}, reporter)
+    assert snapshot.tests[0].status.value == "pending"
     assert snapshot.problems == ("Test-Lab reports 1 plans failed to start but names 0; check its dashboard",)
     assert any("warming-up" in warning for warning in reporter.warnings)
+
+
+def test_an_answer_without_jobs_is_an_error() -> None:
+    with pytest.raises(VendorError, match="not a list of started jobs"):
+        _trigger({"ok": True}, RecordingReporter())
 
 
 def test_entrypoint_subprocess(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -176,17 +203,3 @@ def test_entrypoint_subprocess(sandbox: SandboxServer, tmp_path: Path) -> None:
     assert run.outputs["status"] == "failed"
     assert "Test-Lab could not start Reset password" in run.summary
     assert len(run.outputs["run-ids"].split(",")) == 2
-
-
-class _Reporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def mask(self, secret: str) -> None:
-        pass
-
-    def warning(self, message: str, *, title: str = "") -> None:
-        self.warnings.append(message)
-
-    def info(self, line: str) -> None:
-        pass

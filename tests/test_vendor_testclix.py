@@ -15,7 +15,7 @@ from suiterun import results
 from suiterun.http import VendorClient
 from suiterun.results import TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import run_entrypoint, sandbox_url
+from tests.support import RecordingReporter, run_entrypoint, sandbox_url
 from vendors import testclix
 
 ID1, ID2, ID3, ID4 = (scenario_test_id(n) for n in range(1, 5))
@@ -99,20 +99,6 @@ class _Reads:
         return {"status": self.words.pop(0)}
 
 
-class _Reporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def mask(self, secret: str) -> None:
-        pass
-
-    def warning(self, message: str, *, title: str = "") -> None:
-        self.warnings.append(message)
-
-    def info(self, line: str) -> None:
-        pass
-
-
 @pytest.mark.parametrize(
     ("before", "reads", "expected"),
     [
@@ -131,7 +117,7 @@ class _Reporter:
     ],
 )
 def test_a_result_counts_only_once_it_can_be_this_runs(before: str, reads: list[str], expected: TestStatus) -> None:
-    adapter = testclix.TestClixAdapter(cast(VendorClient, _Reads(list(reads))), testclix.TestClixOptions((ID1,), wait=True), _Reporter())
+    adapter = testclix.TestClixAdapter(cast(VendorClient, _Reads(list(reads))), testclix.TestClixOptions((ID1,), wait=True), RecordingReporter())
     adapter.tracked = [testclix.TrackedTest(results.TestResult(ID1, TestStatus.PENDING, id=ID1), before=before)]
     for _ in reads:
         snapshot = adapter.poll()

@@ -50,7 +50,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
     title = "Test-Lab"
     # The bare host test-lab.ai answers with a 301 to www, which would turn the POST into a GET.
     default_api_url = "https://www.test-lab.ai"
-    docs_url = "https://www.test-lab.ai/docs/api"
+    docs_url = "https://www.test-lab.ai/docs/api/run"
     inputs = ("tests", "project-id", "labels", "test-type", "build-id", "cookies")
     # Test-Lab has no documented endpoint to read a job's status or result (results go to webhooks).
     can_poll = False
@@ -109,9 +109,9 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
     def trigger(self) -> Snapshot:
         options = self.options
         body: dict[str, Any]
-        if len(options.plan_ids) == 1:
-            body, what = {"testPlanId": options.plan_ids[0]}, f"the run request for test plan {options.plan_ids[0]}"
-        elif options.plan_ids:
+        # `testPlanIds` even for one plan: newer docs dropped `testPlanId`. `label` is
+        # in the newer docs only.
+        if options.plan_ids:
             body, what = {"testPlanIds": list(options.plan_ids)}, f"the run request for test plans {', '.join(map(str, options.plan_ids))}"
         elif options.project_id is not None:
             body, what = {"projectId": options.project_id}, f"the run request for project {options.project_id}"
@@ -127,7 +127,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
         if isinstance(started, dict) and isinstance(started.get("jobs"), list):
             return self._jobs_started(started)
         if isinstance(started, dict) and (started.get("jobId") or started.get("error")):
-            # A single plan's answer: the job itself, at the top level.
+            # The single-plan answer of the older docs: the job itself, at the top level.
             return self._jobs_started({"jobs": [started]})
         raise VendorError(f"Test-Lab answered {what} with {describe_body(started)}, not a list of started jobs.")
 

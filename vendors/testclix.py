@@ -53,7 +53,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
     name = "testclix"
     title = "TestCLIX"
     default_api_url = "https://api.testclix.com"
-    docs_url = "https://docs.testclix.com/api/"
+    docs_url = "https://docs.testclix.com/integration/api"
     inputs = ("tests",)
 
     def __init__(self, client: VendorClient, options: TestClixOptions, reporter: Reporter) -> None:
