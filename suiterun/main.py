@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import requests
 
 from suiterun.clock import Clock, Deadline, SystemClock
+from suiterun.comment import CommentSettings, post_comment
 from suiterun.errors import ActionError
 from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
@@ -117,8 +118,8 @@ def step_outputs(outcome: Outcome, summary: str) -> dict[str, str]:
     }
 
 
-def publish(outcome: Outcome, *, workflow: Workflow, job_summary: bool) -> None:
-    """Log the result, set every output, and write the job summary."""
+def publish(outcome: Outcome, *, workflow: Workflow, job_summary: bool, comment: CommentSettings | None = None) -> None:
+    """Log the result, set every output, write the job summary and the pull request comment."""
     for test in outcome.snapshot.failures:
         message = f": {test.message}" if test.message else ""
         workflow.info(f"  {test.status.value.upper()} {test.name}{message}")
@@ -128,6 +129,8 @@ def publish(outcome: Outcome, *, workflow: Workflow, job_summary: bool) -> None:
     workflow.set_outputs(step_outputs(outcome, summary))
     if job_summary:
         workflow.write_summary(summary)
+    if comment is not None:
+        post_comment(outcome, comment, workflow, job_summary=job_summary)
 
 
 def main(
@@ -141,12 +144,14 @@ def main(
     `::error::` line, a summary and `status=error`, never a traceback."""
     workflow = Workflow(GitHubContext.from_environ(environ))
     workflow.mask(Inputs(environ).get("api-key"))  # before anything else is printed
+    workflow.mask(Inputs(environ).get("github-token"))
     state = RunState()
     job_summary = True
     fail_on = None
+    comment: CommentSettings | None = None
     try:
         settings = Settings.from_environ(environ)
-        job_summary, fail_on = settings.job_summary, settings.fail_on
+        job_summary, fail_on, comment = settings.job_summary, settings.fail_on, settings.comment
         outcome = run_action(
             settings,
             session=session or requests.Session(),
@@ -161,7 +166,7 @@ def main(
         outcome = _error_outcome(state, f"Internal error ({type(exc).__name__}: {exc}). Please report it with this log.", clock)
     failing = fail_on is None or fails_step(outcome.status, fail_on)
     try:
-        publish(outcome, workflow=workflow, job_summary=job_summary)
+        publish(outcome, workflow=workflow, job_summary=job_summary, comment=comment)
     except Exception as exc:
         workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
         return 1

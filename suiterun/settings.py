@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from suiterun.comment import CommentSettings
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration
 from suiterun.results import FailOn
@@ -27,6 +28,7 @@ class Settings:
     fail_on: FailOn
     job_summary: bool
     context: GitHubContext
+    comment: CommentSettings
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -45,6 +47,7 @@ class Settings:
             job_summary=parse_bool("job-summary", inputs.get("job-summary") or "true"),
             options=adapter.parse_options(inputs, context),
             context=context,
+            comment=CommentSettings.from_environ(inputs, environ, vendor=adapter.name),
         )
 
 

@@ -148,11 +148,18 @@ def run_in_process(
     return _collect(tmp_path, exit_code, stdout.getvalue(), server)
 
 
-def run_entrypoint(tmp_path: Path, inputs: Mapping[str, str], *, server: SandboxServer | None = None, timeout: float = 60) -> ActionRun:
+def run_entrypoint(
+    tmp_path: Path,
+    inputs: Mapping[str, str],
+    *,
+    server: SandboxServer | None = None,
+    timeout: float = 60,
+    extra_env: Mapping[str, str] | None = None,
+) -> ActionRun:
     """Run `python entrypoint.py` as a subprocess from an unrelated directory, as the runner does."""
     if server is not None:
         server.reset()
-    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **action_environ(tmp_path, inputs)}
+    environ = {"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **action_environ(tmp_path, inputs, extra_env)}
     process = subprocess.run(
         [sys.executable, str(ROOT / "entrypoint.py")],
         cwd=tmp_path,
