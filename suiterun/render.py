@@ -149,7 +149,7 @@ def _template_error(source: TemplateSource, exc: Exception, filename: str | None
         )
     line = getattr(exc, "lineno", None) if isinstance(exc, jinja2.TemplateSyntaxError) else _template_line(exc, filename)
     where = f"{source.name} line {line}" if line else source.name
-    message = one_line(getattr(exc, "message", None) or exc, limit=300)
+    message = one_line(getattr(exc, "message", None) or exc, limit=300).rstrip(".")
     return TemplateError(
         f"Input '{source.input}': {where}: {message} ({type(exc).__name__}). Fix the template, or remove the input to use the built-in one."
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from suiterun.comment import CommentSettings
 from suiterun.errors import InputError
-from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration
+from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration, parse_workspace_path
+from suiterun.render import TemplateSource, load_template
+from suiterun.reports import ReportFiles, check_not_written_yet
 from suiterun.results import FailOn
 from suiterun.workflow import GitHubContext
 from vendors import ADAPTERS, VENDOR_INPUTS
@@ -29,6 +32,9 @@ class Settings:
     job_summary: bool
     context: GitHubContext
     comment: CommentSettings
+    reports: ReportFiles = field(default_factory=ReportFiles)
+    summary_template: Path | None = None  # workspace-relative, checked to compile
+    comment_template: Path | None = None  # workspace-relative, checked to compile
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -48,6 +54,12 @@ class Settings:
             options=adapter.parse_options(inputs, context),
             context=context,
             comment=CommentSettings.from_environ(inputs, environ, vendor=adapter.name),
+            reports=ReportFiles(
+                junit=clean_report_file("junit-file", inputs, context.workspace),
+                ctrf=clean_report_file("ctrf-file", inputs, context.workspace),
+            ),
+            summary_template=clean_template("summary-template", inputs, context.workspace),
+            comment_template=clean_template("comment-template", inputs, context.workspace),
         )
 
 
@@ -91,3 +103,15 @@ def reject_foreign_inputs(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> 
         accepted = ", ".join(adapter.inputs) or "none"
         names = ", ".join(f"'{name}'" for name in foreign)
         raise InputError(f"Input {names} does not apply to vendor {adapter.name}; its vendor-specific inputs are: {accepted}.")
+
+
+def clean_report_file(name: str, inputs: Inputs, workspace: Path) -> Path | None:
+    return check_not_written_yet(name, parse_workspace_path(name, inputs.get(name), workspace), workspace)
+
+
+def clean_template(name: str, inputs: Inputs, workspace: Path) -> Path | None:
+    """The user's template file; loaded now so that a missing file or a syntax error stops the step before any run starts."""
+    path = parse_workspace_path(name, inputs.get(name), workspace)
+    if path is not None:
+        load_template(TemplateSource.choose("", path, input_name=name, workspace=workspace))
+    return path
