@@ -66,6 +66,8 @@ class CommentSettings:
 
 def clean_matrix(value: str) -> dict[str, Any]:
     """`toJSON(matrix)` gives `null` outside a matrix job; users may also pass a JSON object of their own."""
+    # GitHub's docs list no contexts for action.yml input defaults; github/codeql-action's upload-sarif relies on
+    # this same default, and act evaluates it. Were it ever passed unevaluated, the JSON check fails the step loudly.
     if value in ("", "null"):
         return {}
     parsed: dict[str, Any] = parse_json("matrix", value, dict)
