@@ -216,6 +216,23 @@ def test_comment_off_is_the_default_and_sends_nothing(tmp_path: Path, sandbox: S
     assert result.outputs["status"] == "failed" and github.requests == []
 
 
+def test_the_users_comment_template_is_used_after_the_marker(tmp_path: Path, sandbox: SandboxServer, github: FakeGitHub) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "comment.md.j2").write_text("Custom: {{ vendor }} {{ status }} {{ counts.failed }}\n", encoding="utf-8")
+    run(tmp_path, sandbox, github, scenario="mixed", comment_template="comment.md.j2", directory="run")
+    (body,) = github.bodies(REPO, PR)
+    assert body.split("\n", 1)[1] == "Custom: Autosana failed 1\n" and body.startswith("<!-- suiterun:comment ")
+
+
+def test_a_comment_template_failing_to_render_is_a_warning(tmp_path: Path, sandbox: SandboxServer, github: FakeGitHub) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "comment.md.j2").write_text("{{ counts.total / 0 }}\n", encoding="utf-8")
+    result = run(tmp_path, sandbox, github, scenario="pass", comment_template="comment.md.j2", directory="run")
+    assert result.exit_code == 0 and result.outputs["status"] == "passed"
+    assert "Could not write the comment on pull request 17: Input 'comment-template': comment.md.j2 line 1" in result.log
+    assert github.requests == []
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [
