@@ -23,6 +23,7 @@ from sandbox.server import SandboxServer
 from suiterun.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
+GITHUB_SHA = "0123456789abcdef0123456789abcdef01234567"  # the commit every test run pretends to build
 
 
 @dataclass
@@ -109,7 +110,7 @@ def action_environ(tmp_path: Path, inputs: Mapping[str, str], extra_env: Mapping
         "GITHUB_RUN_ATTEMPT": "1",
         "GITHUB_WORKFLOW": "CI",
         "GITHUB_JOB": "e2e",
-        "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "GITHUB_SHA": GITHUB_SHA,
     }
     environ.update({f"INPUT_{name.upper()}": value for name, value in inputs.items()})
     environ.update(extra_env or {})

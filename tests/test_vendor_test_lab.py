@@ -13,10 +13,9 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import Snapshot
 from tests.contract import Case, check_case, run_case
-from tests.support import RecordingReporter, action_environ, run_entrypoint, sandbox_url
+from tests.support import GITHUB_SHA, RecordingReporter, run_entrypoint, sandbox_url
 from vendors import test_lab
 
-SHA = action_environ(Path("."), {})["GITHUB_SHA"]
 NO_RESULTS = "cannot report results"
 ALL = {"tests": "", "project-id": "", "labels": ""}  # clears the base selector
 
@@ -102,10 +101,10 @@ def test_redirect_from_the_bare_host_is_not_followed(sandbox: SandboxServer, tmp
 @pytest.mark.parametrize(
     ("inputs", "body"),
     [
-        ({}, {"projectId": 7, "buildId": SHA}),
-        ({**ALL, "tests": "2"}, {"testPlanIds": [2], "buildId": SHA}),
-        ({**ALL, "tests": "1\n2, 3"}, {"testPlanIds": [1, 2, 3], "buildId": SHA}),
-        ({**ALL, "labels": "smoke"}, {"label": "smoke", "buildId": SHA}),
+        ({}, {"projectId": 7, "buildId": GITHUB_SHA}),
+        ({**ALL, "tests": "2"}, {"testPlanIds": [2], "buildId": GITHUB_SHA}),
+        ({**ALL, "tests": "1\n2, 3"}, {"testPlanIds": [1, 2, 3], "buildId": GITHUB_SHA}),
+        ({**ALL, "labels": "smoke"}, {"label": "smoke", "buildId": GITHUB_SHA}),
         ({"test-type": "DEEPTEST", "build-id": "build-77"}, {"projectId": 7, "testType": "deepTest", "buildId": "build-77"}),
     ],
 )
