@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, UNRUNNABLE, KeyChoice, Script, ScriptedTest
+from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, UNRUNNABLE, Batch, KeyChoice, Script, ScriptedTest
 from sandbox.server import Emulator, Reply, Request
 
 # AIVA's raw words, and the CTRF word a batch report pairs with each.
@@ -29,15 +29,6 @@ class SingleRun:
     script: Script
     started: float
     name: str  # the test name AIVA would list: the requested one, or the scripted test's
-    reads: int = 0
-
-
-@dataclass
-class Batch:
-    id: str
-    script: Script
-    started: float
-    run_ids: tuple[str, ...]
     reads: int = 0
 
 
@@ -110,7 +101,7 @@ class AivaEmulator(Emulator):
         agents = body.get("maxNumberOfAgents")
         if agents is not None and (not isinstance(agents, int) or agents < 1):
             return _problem(400, "maxNumberOfAgents must be a positive integer")
-        batch = Batch(str(uuid.uuid4()), script, time.time(), tuple(str(uuid.uuid4()) for _ in script.tests))
+        batch = Batch.start(script)
         self.batches[batch.id] = batch
         self.runs_created += 1
         return Reply(200, {"testBatchId": batch.id})

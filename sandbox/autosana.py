@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, KeyChoice, Script, ScriptedTest
+from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, Batch, KeyChoice, Script, ScriptedTest
 from sandbox.server import Emulator, Reply, Request
 
 WORDS = {PASS: "passed", FAIL: "failed", ERROR: "error", TERMINATED: "terminated", SKIP: "skipped"}
 WEB = "https://autosana.ai"
-
-
-@dataclass
-class Batch:
-    id: str
-    script: Script
-    started: float
-    run_ids: tuple[str, ...]
-    reads: int = 0
 
 
 class AutosanaEmulator(Emulator):
@@ -52,7 +42,7 @@ class AutosanaEmulator(Emulator):
             return Reply.error(400, "At least one of suite_ids or flow_ids is required", key="detail")
         if not body.get("app_id") and not (body.get("bundle_id") and body.get("platform") in ("ios", "android")):
             return Reply.error(400, "bundle_id with platform, or app_id, is required", key="detail")
-        batch = Batch(str(uuid.uuid4()), script, time.time(), tuple(str(uuid.uuid4()) for _ in script.tests))
+        batch = Batch.start(script)
         self.batches[batch.id] = batch
         self.runs_created += 1
         self.runs.update(zip(batch.run_ids, script.tests, strict=True))

@@ -9,6 +9,7 @@ vendor's own words and shapes.
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 
 # Neutral outcomes a scripted test can end in; emulators map them to vendor words.
@@ -45,6 +46,21 @@ class Script:
         if self.seconds is not None:
             return time.time() - started >= self.seconds
         return reads >= self.polls
+
+
+@dataclass
+class Batch:
+    """One started batch of scripted tests, with a run id per test and a count of status reads."""
+
+    id: str
+    script: Script
+    started: float
+    run_ids: tuple[str, ...]
+    reads: int = 0
+
+    @classmethod
+    def start(cls, script: Script) -> Batch:
+        return cls(str(uuid.uuid4()), script, time.time(), tuple(str(uuid.uuid4()) for _ in script.tests))
 
 
 def _tests(*specs: tuple[str, str, str]) -> tuple[ScriptedTest, ...]:
