@@ -45,7 +45,8 @@ def main() -> int:
     section("outputs (GITHUB_OUTPUT)")
     for name in SHOWN_OUTPUTS:
         print(f"{name}={run.outputs.get(name, '')}")
-    print(f"results=<{len(run.outputs.get('results', ''))} characters of JSON>  summary=<the job summary above>")
+    print(f"results=<{len(run.outputs.get('results', ''))} characters of JSON>")
+    print("summary=<the job summary above>")
     section("exit code")
     verdict = "fail" if run.exit_code else "pass"
     print(f"The action exited {run.exit_code}, so its workflow step would {verdict} (the demo itself exits 0).")
