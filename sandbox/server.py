@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -164,6 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    def handle(self) -> None:
+        # A client that goes away mid-request (a cancelled action) is not a server error.
+        with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+            super().handle()
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the request log
         pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -217,6 +218,9 @@ def main(
     workflow.mask(Inputs(environ).get("github-token"))
     state = RunState()
     settings: Settings | None = None
+    # A cancelled job stops the container with SIGINT or SIGTERM: both end the wait
+    # below as KeyboardInterrupt, so the summary and outputs are still written.
+    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         settings = Settings.from_environ(environ)
         outcome = run_action(
@@ -229,8 +233,13 @@ def main(
         )
     except ActionError as exc:
         outcome = _error_outcome(state, str(exc), clock)
+    except KeyboardInterrupt:
+        message = "The job was cancelled while the action was running; the vendor's run may still be going."
+        outcome = _error_outcome(state, message, clock, status=RunStatus.CANCELLED)
     except Exception as exc:  # a bug: still one line, a summary and outputs
         outcome = _error_outcome(state, f"Internal error ({type(exc).__name__}: {exc}). Please report it with this log.", clock)
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
     try:
         outcome = publish(outcome, workflow=workflow, settings=settings)
     except Exception as exc:
@@ -242,6 +251,6 @@ def main(
     return 1 if failing else 0
 
 
-def _error_outcome(state: RunState, message: str, clock: Clock | None) -> Outcome:
+def _error_outcome(state: RunState, message: str, clock: Clock | None, status: RunStatus = RunStatus.ERROR) -> Outcome:
     elapsed = (clock or SystemClock()).monotonic() - state.started if state.started else 0.0
-    return Outcome(state.vendor, Verdict(RunStatus.ERROR, message), state.snapshot, elapsed, tuple(state.warnings))
+    return Outcome(state.vendor, Verdict(status, message), state.snapshot, elapsed, tuple(state.warnings))

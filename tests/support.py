@@ -117,7 +117,7 @@ def action_environ(tmp_path: Path, inputs: Mapping[str, str], extra_env: Mapping
     return environ
 
 
-def _collect(tmp_path: Path, exit_code: int, log: str, server: SandboxServer | None) -> ActionRun:
+def collect_run(tmp_path: Path, exit_code: int, log: str, server: SandboxServer | None) -> ActionRun:
     return ActionRun(
         exit_code=exit_code,
         outputs=parse_outputs((tmp_path / "github_output").read_text(encoding="utf-8")),
@@ -146,7 +146,7 @@ def run_in_process(
             clock=clock or FakeClock(),
             rng=random.Random(7),
         )
-    return _collect(tmp_path, exit_code, stdout.getvalue(), server)
+    return collect_run(tmp_path, exit_code, stdout.getvalue(), server)
 
 
 def run_entrypoint(
@@ -170,7 +170,7 @@ def run_entrypoint(
         timeout=timeout,
         check=False,
     )
-    return _collect(tmp_path, process.returncode, process.stdout + process.stderr, server)
+    return collect_run(tmp_path, process.returncode, process.stdout + process.stderr, server)
 
 
 def sandbox_url(server: SandboxServer, vendor: str) -> str:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from sandbox.server import SandboxServer
-from tests.support import ActionRun, run_entrypoint, sandbox_url
+from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, sandbox_url
 
 
 def autosana(server: SandboxServer, tmp_path: Path, key: str, **inputs: str) -> ActionRun:
@@ -96,3 +101,29 @@ def test_hostile_vendor_text_leaves_the_table_intact_and_injects_nothing(sandbox
     rows = [line for line in run.summary.splitlines() if line.startswith(("| ✅", "| ❌"))]
     assert len(rows) == 2 and all(row.count(" | ") == 4 for row in rows), rows  # five cells each
     assert "a \\| b &lt;img src=x&gt; @\u200bsomeone" in rows[1]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_cancelled_job_still_writes_the_summary_and_outputs(signum: int, sandbox: SandboxServer, tmp_path: Path) -> None:
+    inputs = {
+        "vendor": "autosana",
+        "api-key": "sandbox-never",
+        "api-url": sandbox_url(sandbox, "autosana"),
+        "suites": "suite-1",
+        "app-id": "web",
+        "poll-interval": "1s",
+    }
+    sandbox.reset()
+    environ = {"PATH": os.environ.get("PATH", ""), **action_environ(tmp_path, inputs)}
+    process = subprocess.Popen([sys.executable, str(ROOT / "entrypoint.py")], cwd=tmp_path, env=environ, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 20
+    while not any(r["method"] == "GET" for r in sandbox.requests) and time.monotonic() < deadline:
+        time.sleep(0.05)  # real time: waiting for a real subprocess to start polling
+    process.send_signal(signum)
+    log, _ = process.communicate(timeout=20)
+    run = collect_run(tmp_path, process.returncode, log, sandbox)
+    assert run.exit_code == 1, run.log
+    assert run.outputs["status"] == "cancelled", run.log
+    assert run.outputs["pending"] == "3"
+    assert "The job was cancelled" in run.summary
+    assert "Traceback" not in run.log
