@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from suiterun.comment import CommentSettings
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration, parse_workspace_path
+from suiterun.polling import format_duration
 from suiterun.render import TemplateSource, load_template
 from suiterun.reports import ReportFiles, check_not_written_yet
 from suiterun.results import FailOn
@@ -42,13 +43,14 @@ class Settings:
         context = GitHubContext.from_environ(environ)
         adapter = clean_vendor(inputs.get("vendor"))
         reject_foreign_inputs(inputs, adapter)
+        timeout, poll_interval = clean_timing(inputs)
         return cls(
             adapter=adapter,
             api_key=clean_api_key(inputs.get("api-key")),
             api_url=clean_api_url(inputs.get("api-url"), adapter),
             wait=parse_bool("wait", inputs.get("wait") or "true"),
-            timeout=parse_duration("timeout", inputs.get("timeout") or "30m"),
-            poll_interval=parse_duration("poll-interval", inputs.get("poll-interval") or "15s"),
+            timeout=timeout,
+            poll_interval=poll_interval,
             fail_on=parse_choice("fail-on", inputs.get("fail-on") or "failure", FailOn),
             job_summary=parse_bool("job-summary", inputs.get("job-summary") or "true"),
             options=adapter.parse_options(inputs, context),
@@ -94,6 +96,18 @@ def clean_api_url(value: str, adapter: type[VendorAdapter[Any]]) -> str:
             f"Input 'api-url' must be an http(s) base URL such as {adapter.default_api_url or 'https://host.example.com'}, got '{value}'."
         )
     return value.rstrip("/")
+
+
+def clean_timing(inputs: Inputs) -> tuple[float, float]:
+    """`timeout` and `poll-interval` in seconds; an interval as long as the timeout would never poll."""
+    timeout = parse_duration("timeout", inputs.get("timeout") or "30m")
+    poll_interval = parse_duration("poll-interval", inputs.get("poll-interval") or "15s")
+    if poll_interval >= timeout:
+        raise InputError(
+            f"Input 'poll-interval' ({format_duration(poll_interval)}) must be shorter than 'timeout' ({format_duration(timeout)}), "
+            "or no status would be read before the timeout."
+        )
+    return timeout, poll_interval
 
 
 def reject_foreign_inputs(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> None:

@@ -91,6 +91,7 @@ BAD_INPUTS = [
     ({"timeout": "0"}, "Input 'timeout' must be at least 1s"),
     ({"poll-interval": "500ms"}, "Input 'poll-interval' must be a duration"),
     ({"poll-interval": "0s"}, "Input 'poll-interval' must be at least 1s"),
+    ({"timeout": "10s", "poll-interval": "15s"}, "Input 'poll-interval' (15s) must be shorter than 'timeout' (10s)"),
     ({"fail-on": "sometimes"}, "Input 'fail-on' has unsupported value 'sometimes', expected one of: failure, error, never"),
     ({"wait": "yes"}, "Input 'wait' must be true or false, got 'yes'"),
     ({"job-summary": "nope"}, "Input 'job-summary' must be true or false"),
