@@ -32,8 +32,12 @@ demo: venv
 image:
 	docker build -t $(IMAGE) .
 
+ACT_RUNNER := -P ubuntu-latest=local/act-runner:bookworm --pull=false
+
+# e2e-reporting.yml runs on a pull request event; the script adds act's --env GITHUB_API_URL (a free port for the fake GitHub API).
 e2e:
-	$(ACT) push -W .github/workflows/e2e.yml -P ubuntu-latest=local/act-runner:bookworm --pull=false
+	$(ACT) push -W .github/workflows/e2e.yml $(ACT_RUNNER)
+	$(PYTHON) scripts/e2e_reporting_check.py --act $(ACT) pull_request -e tests/e2e/pull_request.json -W .github/workflows/e2e-reporting.yml $(ACT_RUNNER)
 
 bench: venv
 	$(BIN)/python scripts/benchmark.py --image $(IMAGE)

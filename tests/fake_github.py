@@ -1,13 +1,18 @@
-"""A fake GitHub REST API for pull request comments: list (paginated with Link headers), create, update; records requests."""
+"""A fake GitHub REST API for pull request comments: list (paginated with Link headers), create, update; records requests.
+
+`python3 -m tests.fake_github --port 0` serves it on its own (stdlib only, for the e2e workflows under act); GET /_fake/state
+then answers what it recorded.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -64,6 +69,13 @@ class FakeGitHub:
     def requests_of(self, method: str) -> list[RecordedRequest]:
         return [request for request in self.requests if request.method == method]
 
+    def state(self) -> dict[str, Any]:
+        """The comments and the requests (without headers: they hold the token), for a check outside this process."""
+        return {
+            "comments": {f"{repository}#{number}": thread for (repository, number), thread in self.comments.items()},
+            "requests": [{**asdict(request), "headers": {}} for request in self.requests],
+        }
+
     def answer(self, request: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         if request.headers.get("authorization", "") not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
             return 401, {"message": "Bad credentials"}, {}
@@ -101,6 +113,8 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             parts = urlsplit(self.path)
+            if parts.path == "/_fake/state":
+                return self._send(200, fake.state(), {})
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             request = RecordedRequest(
@@ -111,7 +125,9 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
                 body=json.loads(raw) if raw else None,
             )
             fake.requests.append(request)
-            status, body, headers = fake.answer(request) if parts.path.startswith(PREFIX) else (404, {"message": "Not Found"}, {})
+            self._send(*(fake.answer(request) if parts.path.startswith(PREFIX) else (404, {"message": "Not Found"}, {})))
+
+        def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -126,11 +142,16 @@ def _handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def listening(fake: FakeGitHub, port: int = 0) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
+    return server
+
+
 @contextmanager
 def running_fake_github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
+    server = listening(fake)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
@@ -138,3 +159,22 @@ def running_fake_github() -> Iterator[FakeGitHub]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python3 -m tests.fake_github", description=__doc__)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument(
+        "--comment", nargs=3, action="append", default=[], metavar=("REPOSITORY", "NUMBER", "BODY"), help="a comment that exists already"
+    )
+    options = parser.parse_args()
+    fake = FakeGitHub()
+    server = listening(fake, options.port)
+    for repository, number, body in options.comment:
+        fake.add_comment(repository, int(number), body)
+    print(f"fake github serving {fake.url}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
