@@ -43,10 +43,11 @@ class FakeClock:
 
 @dataclass
 class RecordingReporter:
-    """An adapter's reporter for unit tests: records masks and warnings."""
+    """An adapter's reporter for unit tests: records masks, warnings and log lines."""
 
     masked: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
 
     def mask(self, secret: str) -> None:
         self.masked.append(secret)
@@ -55,7 +56,7 @@ class RecordingReporter:
         self.warnings.append(message)
 
     def info(self, line: str) -> None:
-        pass
+        self.lines.append(line)
 
 
 @contextmanager

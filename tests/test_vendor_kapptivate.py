@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
 from suiterun.workflow import GitHubContext
 from tests.contract import BASE_INPUTS, Case, check_case, run_case
-from tests.support import ActionRun, FakeClock, run_entrypoint, run_in_process, sandbox_url
+from tests.support import ActionRun, FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
 from vendors.kapptivate import KapptivateAdapter, default_run_name
 
 RESULTS = "/api/v1/continuous_integration/results/"
@@ -170,22 +169,6 @@ def test_rows_stay_pending_per_requested_test_while_the_run_is_ongoing(sandbox: 
         ("CI 0123456: test 1389", "pending", "1389"),
         ("CI 0123456: test 1390", "pending", "1390"),
     ]
-
-
-@dataclass
-class RecordingReporter:
-    masked: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    lines: list[str] = field(default_factory=list)
-
-    def mask(self, secret: str) -> None:
-        self.masked.append(secret)
-
-    def warning(self, message: str, *, title: str = "") -> None:
-        self.warnings.append(message)
-
-    def info(self, line: str) -> None:
-        self.lines.append(line)
 
 
 def _adapter(sandbox: SandboxServer, clock: FakeClock, scenario: str) -> tuple[KapptivateAdapter, RecordingReporter]:
