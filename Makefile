@@ -6,14 +6,19 @@ IMAGE ?= suiterun-action:dev
 SANDBOX_PORT ?= 8765
 ACT ?= $(shell command -v act 2>/dev/null || echo /opt/act-venv/bin/act)
 
-.PHONY: venv lint test demo e2e bench image clean golden
+.PHONY: venv lock lint test demo e2e bench image clean golden
 
 venv: $(BIN)/.installed
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
+
+lock: venv  ## re-pin requirements.txt (with hashes, every platform) after changing requirements.in
+	$(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 --no-header requirements.in -o requirements.txt.new
+	{ sed -n 1,2p requirements.txt; cat requirements.txt.new; } > requirements.txt && rm requirements.txt.new
 
 lint: venv
 	$(BIN)/ruff check .
@@ -32,7 +37,7 @@ demo: venv
 image:
 	docker build -t $(IMAGE) .
 
-ACT_RUNNER := -P ubuntu-latest=local/act-runner:bookworm --pull=false
+ACT_RUNNER ?= -P ubuntu-latest=local/act-runner:bookworm --pull=false
 
 # e2e-reporting.yml runs on a pull request event; the script adds act's --env GITHUB_API_URL (a free port for the fake GitHub API).
 e2e:

@@ -94,6 +94,9 @@ SCRIPTS: dict[str, Script] = {
     "limit": Script(PASSING, extra={"refuse": "limit"}),
     # Every trigger is answered 429 (Test-Lab's rate limit).
     "rate-limited": Script(PASSING, extra={"refuse": "rate"}),
+    "quick": Script(PASSING, polls=0),  # over before the first status read
+    # TestCLIX: the execute call answers `acknowledged` instead of `queued`, and the first read shows the last run's result.
+    "stale": Script(PASSING, extra={"execute_word": "acknowledged"}),
     "slow": Script(PASSING, seconds=SLOW_SECONDS),
     "never": Script(PASSING, never=True),
     "many": Script(

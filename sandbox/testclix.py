@@ -2,9 +2,11 @@
 
 The n-th test of a scenario has the id `01GDZYY7EMI<n>&07GD8QUVVINJDI` (the
 docs' own example is test 1); any other id is "Scenario doesn't exists". Like
-the real service, a test's status shows the previous run's result until the new
-run visibly starts: the first read after an execute still shows the old word
-(at first `pass`), then `processing`, then the result.
+the real service, a test's status shows the previous run's result until a run
+starts. The execute call answers `queued` and from then on the status is this
+run's (`processing`, then the result), as FACTS.md says to trust. The `stale`
+scenario's execute answers `acknowledged` instead, and the first read after it
+still shows the old word (at first `pass`).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ def scenario_test_id(number: int) -> str:
 
 @dataclass
 class TestState:
-    previous: str = "pass"  # what the status shows before a run visibly starts
+    previous: str = "pass"  # what the status shows before a run starts
     reads: int = 0  # status reads since the last execute
     started: float | None = None  # time of the last execute, None before any
+    stale_first: bool = False  # the first read after the execute still shows `previous`
 
 
 class TestClixEmulator(Emulator):
@@ -65,9 +68,10 @@ class TestClixEmulator(Emulator):
             return Reply.error(403, "Execution limit exceeded")
         if test.outcome == UNRUNNABLE:
             return Reply(200, {"test_id": test_id, "status": NOT_RECORDED})
-        state.reads, state.started = 0, time.time()
+        word = script.extra.get("execute_word", "queued")
+        state.reads, state.started, state.stale_first = 0, time.time(), word != "queued"
         self.runs_created += 1
-        return Reply(200, {"test_id": test_id, "status": "queued"})
+        return Reply(200, {"test_id": test_id, "status": word})
 
     def _status(self, test: ScriptedTest, state: TestState, script: Script) -> str:
         if test.outcome == UNRUNNABLE:
@@ -75,9 +79,9 @@ class TestClixEmulator(Emulator):
         if state.started is None:
             return state.previous
         state.reads += 1
-        if state.reads == 1:
+        if state.stale_first and state.reads == 1:
             return state.previous  # the new run has not visibly started yet
-        if not script.finished(state.reads - 1, state.started):
+        if not script.finished(state.reads - state.stale_first, state.started):
             return "processing"
         # A scripted skip never runs: the scenario stays at rest.
         state.previous = WORDS.get(test.outcome, "recorded")

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import requests
 
+from suiterun.clock import Clock, Deadline
+from suiterun.concurrency import Overdue, call_within
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs, parse_choice, parse_json
 from suiterun.render import COMMENT_LIMIT, SizeLimit, TemplateError, TemplateSource, fit, renderer, template_context
-from suiterun.results import Outcome, RunStatus
+from suiterun.results import GREEN, Outcome
 from suiterun.text import describe_body, markdown_inline
 from suiterun.workflow import GitHubContext, Workflow
 
-if TYPE_CHECKING:
-    from github.Issue import Issue
-    from github.IssueComment import IssueComment
-
 COMMENT_TEMPLATE = "comment.md.j2"
 MARKER_PREFIX = "<!-- suiterun:comment "
-GREEN = (RunStatus.PASSED, RunStatus.TRIGGERED)
+COMMENT_SECONDS = 30.0  # all of the comment's requests: GitHub being slow never holds up the step for long
+REQUEST_SECONDS = 10.0  # one request, start to end
+# The author of comments written with the workflow's GITHUB_TOKEN.
+WORKFLOW_TOKEN_LOGIN = "github-actions[bot]"
 
 
 class CommentMode(StrEnum):
@@ -113,14 +115,21 @@ def render_comment(outcome: Outcome, github: GitHubContext, settings: CommentSet
     return f"{settings.marker}\n" + fit(renderer(template), context, room)
 
 
-def find_own_comment(comments: Iterable[IssueComment], marker: str) -> IssueComment | None:
-    # Only a body that starts with the marker counts: a quote of the comment (`> <!-- ...`) is not ours.
-    return next((comment for comment in comments if (comment.body or "").startswith(marker)), None)
+def find_own_comment(comments: Iterable[Mapping[str, Any]], marker: str, author: str) -> Mapping[str, Any] | None:
+    """The comment `author` wrote that starts with the marker. A quote of it (`> <!-- ...`) is not one, and
+    neither is a comment someone else wrote starting with the (predictable) marker: it is never edited."""
+    for comment in comments:
+        login = (comment.get("user") or {}).get("login")
+        if str(comment.get("body") or "").startswith(marker) and login == author:
+            return comment
+    return None
 
 
-def post_comment(outcome: Outcome, settings: CommentSettings, workflow: Workflow, *, job_summary: bool, template: Path | None = None) -> None:
-    """Create or update this step's pull request comment (from the user's `template` file when given).
-    A GitHub error or a template that fails to render is a warning, never a failed step."""
+def post_comment(
+    outcome: Outcome, settings: CommentSettings, workflow: Workflow, *, clock: Clock, job_summary: bool, template: Path | None = None
+) -> None:
+    """Create or update this step's pull request comment (from the user's `template` file when given), within
+    COMMENT_SECONDS. A GitHub error or a template that fails to render is a warning, never a failed step."""
     if settings.mode is CommentMode.OFF:
         return
     context = workflow.context
@@ -129,67 +138,117 @@ def post_comment(outcome: Outcome, settings: CommentSettings, workflow: Workflow
         workflow.info(f"Pull request comment: skipped, the '{context.event_name or 'unknown'}' event of this run names no pull request.")
         return
     source = TemplateSource.choose(COMMENT_TEMPLATE, template, input_name="comment-template", workspace=context.workspace)
-    # PyGithub (what actions_toolkit.github wraps) costs a quarter second to import: only pay it when commenting.
-    from github import GithubException  # noqa: PLC0415
-
+    github = GitHubClient(context.api_url, settings.token, Deadline.after(clock, COMMENT_SECONDS), workflow.redact)
     try:
-        write_comment(outcome, settings, workflow, number, source)
+        write_comment(outcome, settings, workflow, number=number, template=source, github=github)
         return
     except TemplateError as exc:
         problem = str(exc)
-    except (GithubException, requests.RequestException) as exc:
-        problem = describe_github_error(exc)
+    except GitHubError as exc:
+        problem = str(exc)
     message = f"Could not write the comment on pull request {number}: {problem}"
     workflow.warning(message, title="Pull request comment")
     if job_summary:
         workflow.write_summary(f"> [!WARNING]\n> {markdown_inline(workflow.redact(message))}\n")
 
 
-def write_comment(outcome: Outcome, settings: CommentSettings, workflow: Workflow, number: int, template: TemplateSource) -> None:
+def write_comment(
+    outcome: Outcome, settings: CommentSettings, workflow: Workflow, *, number: int, template: TemplateSource, github: GitHubClient
+) -> None:
     body = render_comment(outcome, workflow.context, settings, template)
-    issue = github_issue(workflow.context, settings.token, number)
-    existing = find_own_comment(issue.get_comments(), settings.marker)
+    comments_url = f"repos/{workflow.context.repository}/issues/{number}/comments"
+    existing = find_own_comment(github.pages(comments_url), settings.marker, github.identity())
     if existing is not None:
         # With comment: failures a green run still updates it, so it never shows a failure that is fixed.
-        existing.edit(body)
-        workflow.info(f"Pull request comment: updated {existing.html_url}")
+        github.send("PATCH", str(existing.get("url") or f"repos/{workflow.context.repository}/issues/comments/{existing.get('id')}"), {"body": body})
+        workflow.info(f"Pull request comment: updated {existing.get('html_url', '')}")
     elif settings.mode is CommentMode.FAILURES and outcome.status in GREEN:
         workflow.info(f"Pull request comment: none posted, the run is {outcome.status.value} and comment is 'failures'.")
     else:
-        created = issue.create_comment(body)
-        workflow.info(f"Pull request comment: created {created.html_url}")
+        created = github.send("POST", comments_url, {"body": body})
+        workflow.info(f"Pull request comment: created {created.get('html_url', '') if isinstance(created, dict) else ''}")
 
 
-def github_issue(context: GitHubContext, token: str, number: int) -> Issue:
-    from github import Auth, Github  # noqa: PLC0415
-    from urllib3.util.retry import Retry  # noqa: PLC0415
+class GitHubError(Exception):
+    """GitHub refused or could not be reached; the message is one line a user can act on."""
 
-    client = Github(
-        auth=Auth.Token(token),
-        base_url=context.api_url,  # GitHub Enterprise Server: https://<host>/api/v3
-        per_page=100,
-        timeout=15,
-        user_agent="suiterun",
-        lazy=True,  # no GET for the repository or the issue: only the comments are read
-        # Reads are retried at once on a gateway error (the comment is best effort and must not hold up the step);
-        # a write never is, so no comment is posted twice.
-        retry=Retry(total=2, status_forcelist=(502, 503, 504), allowed_methods=frozenset({"GET"}), backoff_factor=0, raise_on_status=False),
-        # One comment per run needs no client-side throttling (PyGithub sleeps between requests by default).
-        seconds_between_requests=None,
-        seconds_between_writes=None,
-    )
-    return client.get_repo(context.repository).get_issue(number)
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status  # GitHub's HTTP status, 0 when it gave none
 
 
-def describe_github_error(exc: Exception) -> str:
+class GitHubClient:
+    """The few REST calls the comment needs, each bounded by the comment's deadline. Only the token of
+    input 'github-token' is sent, only to GITHUB_API_URL, and every body sent passes the redaction."""
+
+    def __init__(self, api_url: str, token: str, deadline: Deadline, redact: Callable[[str], str]) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.deadline = deadline
+        self.redact = redact
+        self.session = requests.Session()
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "suiterun",
+        }
+
+    def identity(self) -> str:
+        """The login the token writes comments as. The workflow's GITHUB_TOKEN may not read /user (403):
+        its comments are github-actions[bot]'s."""
+        try:
+            user = self.send("GET", "user")
+        except GitHubError as exc:
+            if exc.status in (403, 404):
+                return WORKFLOW_TOKEN_LOGIN
+            raise
+        return str(user.get("login") or WORKFLOW_TOKEN_LOGIN) if isinstance(user, dict) else WORKFLOW_TOKEN_LOGIN
+
+    def pages(self, path: str) -> Iterator[Mapping[str, Any]]:
+        """Every item of a paginated list, following the Link header (on GITHUB_API_URL only)."""
+        url: str | None = f"{self.api_url}/{path}?per_page=100"
+        while url:
+            response = self._request("GET", url, None)
+            items = response.json() if _is_json(response) else None
+            if not isinstance(items, list):
+                raise GitHubError(f"GitHub answered the list of comments with {describe_body(response.text)}; the results are in the job summary.")
+            yield from (item for item in items if isinstance(item, dict))
+            following = response.links.get("next", {}).get("url")
+            url = following if following and following.startswith(self.api_url + "/") else None
+
+    def send(self, method: str, path: str, body: Mapping[str, str] | None = None) -> Any:
+        url = path if path.startswith(self.api_url + "/") else f"{self.api_url}/{path}"
+        response = self._request(method, url, {key: self.redact(value) for key, value in body.items()} if body else None)
+        return response.json() if _is_json(response) else None
+
+    def _request(self, method: str, url: str, body: Mapping[str, str] | None) -> requests.Response:
+        remaining = self.deadline.remaining()
+        if remaining <= 0:
+            raise GitHubError(f"GitHub did not answer within {COMMENT_SECONDS:g}s; the results are in the job summary.")
+        send = functools.partial(
+            self.session.request, method, url, json=body, headers=self.headers, timeout=min(10.0, remaining), allow_redirects=False
+        )
+        try:
+            response = call_within(min(REQUEST_SECONDS, remaining), send)
+        except (requests.RequestException, Overdue) as exc:
+            raise GitHubError(f"GitHub could not be reached ({type(exc).__name__}); the results are in the job summary.") from None
+        if response.status_code >= 300:
+            raise GitHubError(describe_github_error(response), response.status_code)
+        return response
+
+
+def _is_json(response: requests.Response) -> bool:
+    return "json" in response.headers.get("Content-Type", "")
+
+
+def describe_github_error(response: requests.Response) -> str:
     """One line a user can act on, naming GitHub's answer."""
-    from github import GithubException  # noqa: PLC0415
-
-    if not isinstance(exc, GithubException):
-        return f"GitHub could not be reached ({type(exc).__name__}); the results are in the job summary."
-    data = exc.data if isinstance(exc.data, dict) else {}
-    said = describe_body(data.get("message") or exc.message or "no message")
-    match exc.status:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    said = describe_body((data.get("message") if isinstance(data, dict) else None) or "no message")
+    match response.status_code:
         case 401:
             advice = "the token in input 'github-token' was rejected; pass a valid token"
         case 403:
@@ -201,4 +260,4 @@ def describe_github_error(exc: Exception) -> str:
             advice = "the repository or pull request is not visible to the token in input 'github-token'"
         case _:
             advice = "the results are in the job summary"
-    return f"GitHub answered {exc.status} ({said}): {advice}."
+    return f"GitHub answered {response.status_code} ({said}): {advice}."

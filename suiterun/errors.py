@@ -21,3 +21,7 @@ class TransientVendorError(VendorError):
     Raised only after the client's own retries; while waiting for results the
     poll loop tolerates it and tries again at the next interval.
     """
+
+
+class TimeoutReached(TransientVendorError):
+    """The `timeout` passed while a request was waiting or under way: the run ends as `timeout`, not `error`."""

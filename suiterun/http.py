@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,11 +17,14 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from suiterun.clock import Deadline
-from suiterun.errors import TransientVendorError, VendorError
+from suiterun.concurrency import Overdue, call_within
+from suiterun.errors import TimeoutReached, TransientVendorError, VendorError
+from suiterun.secrets import Secrets
 from suiterun.text import one_line
 
 USER_AGENT = "suiterun-github-action"
 MAX_BACKOFF = 30.0
+_SECONDS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also accepts '²'
 
 
 class Retry(Enum):
@@ -54,8 +59,11 @@ class VendorClient:
     headers: Mapping[str, str] = field(default_factory=dict)
     describe_error: ErrorDescriber | None = None
     log: Callable[[str], None] = lambda line: None
+    # Vendor text is redacted here, where it enters, before anything cuts or escapes it.
+    secrets: Secrets = field(default_factory=Secrets)
     connect_timeout: float = 10.0
-    read_timeout: float = 30.0
+    read_timeout: float = 30.0  # per read of the socket, so...
+    request_timeout: float = 60.0  # ...the whole of one attempt is bounded too (a body can drip in)
     attempts: int = 4
 
     def get(self, path: str, *, what: str, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
@@ -86,25 +94,28 @@ class VendorClient:
         for attempt in range(1, self.attempts + 1):
             remaining = self.deadline.remaining()
             if remaining <= 0:
-                raise TransientVendorError(f"{self.vendor}: no time left to read {what} before the timeout.")
+                raise TimeoutReached(f"{self.vendor}: no time left for {what} before the timeout.")
             last = attempt == self.attempts
+            send = functools.partial(
+                self.session.request,
+                method,
+                url,
+                params=params,
+                json=body,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})},
+                timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
+                allow_redirects=False,
+            )
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    json=body,
-                    headers={"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})},
-                    timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                never_connected = _never_connected(exc)
+                response = call_within(min(self.request_timeout, remaining), send)
+            except (requests.RequestException, Overdue) as exc:
+                never_connected = isinstance(exc, requests.RequestException) and _never_connected(exc)
                 reason = f"cannot reach {self.vendor} at {urlsplit(url).netloc} ({_short_reason(exc)})"
-                if retry is Retry.TRIGGER and not never_connected:
-                    raise VendorError(
-                        f"{reason} while sending {what}; a run may have been created, check the {self.vendor} dashboard before re-running."
-                    ) from None
+                created = "" if never_connected else f"; a run may have been created, check the {self.vendor} dashboard before re-running"
+                if self.deadline.expired():
+                    raise TimeoutReached(f"{reason} for {what} when the timeout passed{created if retry is Retry.TRIGGER else ''}.") from None
+                if retry is Retry.TRIGGER and created:
+                    raise VendorError(f"{reason} while sending {what}{created}.") from None
                 if last:
                     raise TransientVendorError(f"{reason}. Check api-url and that the host is reachable from the runner.") from None
                 self._wait(attempt, None, reason)
@@ -119,14 +130,16 @@ class VendorClient:
             if status in (429, 503) or (status >= 500 and retry is Retry.READ):
                 reason = f"{self.vendor} answered HTTP {status} to {what}"
                 if last:
-                    custom = self.describe_error(status, _vendor_message(response), what) if self.describe_error else None
-                    raise TransientVendorError(custom or f"{reason}{_vendor_suffix(response)}; gave up after {self.attempts} attempts.")
+                    said = self._vendor_message(response)
+                    custom = self.describe_error(status, said, what) if self.describe_error else None
+                    suffix = f" ({said})" if said else ""
+                    raise TransientVendorError(custom or f"{reason}{suffix}; gave up after {self.attempts} attempts.")
                 self._wait(attempt, _retry_after(response), reason)
                 continue
             if status >= 400:
-                raise self._status_error(status, _vendor_message(response), what)
+                raise self._status_error(status, self._vendor_message(response), what)
             try:
-                return response.json()
+                return self.secrets.clean(response.json())
             except ValueError:
                 kind = "HTML" if "html" in response.headers.get("Content-Type", "").lower() else "a body that is not JSON"
                 reason = f"{self.vendor} answered {what} with {kind}"
@@ -144,6 +157,21 @@ class VendorClient:
         self.log(f"{reason}; retrying in {delay:g}s")
         self.deadline.sleep(delay)
 
+    def _vendor_message(self, response: requests.Response) -> str:
+        """The vendor's own error text, from the usual JSON fields or the start of the body: redacted, then cut."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            for key in ("error", "message", "detail", "errors", "title"):
+                if body.get(key):
+                    value = body[key]
+                    return one_line(self.secrets.clean(value if isinstance(value, str) else json.dumps(value)), limit=300)
+        if "html" in response.headers.get("Content-Type", "").lower():
+            return ""
+        return one_line(self.secrets.clean(response.text), limit=300)
+
     def _status_error(self, status: int, vendor_message: str, what: str) -> VendorHTTPError:
         custom = self.describe_error(status, vendor_message, what) if self.describe_error else None
         said = f": {vendor_message}" if vendor_message else ""
@@ -153,7 +181,7 @@ class VendorClient:
             case 401 | 403:
                 message = f"{self.vendor} rejected the API key (HTTP {status}{said}). Check that the api-key secret holds a valid {self.vendor} key."
             case 404:
-                message = f"{self.vendor} found no {what} (HTTP 404{said}). Check the ids you passed and api-url."
+                message = f"{self.vendor} answered HTTP 404 (not found) to {what}{said}. Check the ids you passed and api-url."
             case _:
                 message = f"{self.vendor} answered HTTP {status} to {what}{said}."
         return VendorHTTPError(message, status)
@@ -170,8 +198,8 @@ def _never_connected(exc: requests.RequestException) -> bool:
     return isinstance(reason, ConnectTimeoutError)
 
 
-def _short_reason(exc: requests.RequestException) -> str:
-    if isinstance(exc, requests.Timeout):
+def _short_reason(exc: requests.RequestException | Overdue) -> str:
+    if isinstance(exc, requests.Timeout | Overdue):
         return "timed out"
     text = str(exc).lower()
     for known in ("connection refused", "name or service not known", "temporary failure in name resolution", "connection reset"):
@@ -181,34 +209,12 @@ def _short_reason(exc: requests.RequestException) -> str:
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
     value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        return max(0.0, when.timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _vendor_message(response: requests.Response) -> str:
-    """The vendor's own error text, from the usual JSON fields or the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        for key in ("error", "message", "detail", "errors", "title"):
-            if body.get(key):
-                value = body[key]
-                return one_line(value if isinstance(value, str) else json.dumps(value), limit=300)
-    if "html" in response.headers.get("Content-Type", "").lower():
-        return ""
-    return one_line(response.text, limit=300)
-
-
-def _vendor_suffix(response: requests.Response) -> str:
-    message = _vendor_message(response)
-    return f" ({message})" if message else ""

@@ -14,8 +14,14 @@ from suiterun.errors import InputError
 
 E = TypeVar("E", bound=StrEnum)
 
-_DURATION = re.compile(r"(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?")
+# ASCII digits only (`\d` and str.isdigit() also accept '²' and other scripts' digits), and few
+# enough of them that no conversion meets Python's limit on long integers.
+_DURATION = re.compile(r"(?:(?P<h>[0-9]{1,6})h)?(?:(?P<m>[0-9]{1,8})m)?(?:(?P<s>[0-9]{1,10})s)?")
+_SECONDS = re.compile(r"[0-9]{1,10}")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # fits any vendor's 64-bit id
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+# The longest `timeout` or `poll-interval`: GitHub's limit for a job on a hosted runner.
+MAX_DURATION = 6 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -34,12 +40,12 @@ class Inputs:
 
 
 def parse_bool(name: str, value: str) -> bool:
-    # Strict, like the YAML 1.2 core schema GitHub documents: a typo is an error, not false.
-    if value in ("true", "True", "TRUE"):
+    # Strict: `true` or `false` in any case; a typo (`ture`, `yes`, `1`) is an error, not false.
+    if value.lower() == "true":
         return True
-    if value in ("false", "False", "FALSE"):
+    if value.lower() == "false":
         return False
-    raise InputError(f"Input '{name}' must be true or false, got '{value}'.")
+    raise InputError(f"Input '{name}' must be true or false (in any case), got '{value}'.")
 
 
 def parse_choice(name: str, value: str, choices: type[E]) -> E:
@@ -51,17 +57,20 @@ def parse_choice(name: str, value: str, choices: type[E]) -> E:
 
 
 def parse_duration(name: str, value: str, *, minimum: float = 1) -> float:
-    """`90s`, `45m`, `1h30m` or bare seconds, as seconds."""
+    """`90s`, `45m`, `1h30m` or bare seconds, as seconds; at most MAX_DURATION."""
     match = _DURATION.fullmatch(value)
-    if value.isdigit():
+    if _SECONDS.fullmatch(value):
         seconds = float(value)
     elif value and match:
         hours, minutes, secs = (int(match.group(part) or 0) for part in "hms")
         seconds = float(hours * 3600 + minutes * 60 + secs)
     else:
-        raise InputError(f"Input '{name}' must be a duration like 90s, 45m, 1h30m or a number of seconds, got '{value}'.")
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise InputError(f"Input '{name}' must be a duration like 90s, 45m, 1h30m or a number of seconds, got '{shown}'.")
     if seconds < minimum:
         raise InputError(f"Input '{name}' must be at least {minimum:g}s, got '{value}'.")
+    if seconds > MAX_DURATION:
+        raise InputError(f"Input '{name}' must be at most 6h (GitHub's limit for a job), got '{value}'.")
     return seconds
 
 
@@ -70,16 +79,34 @@ def parse_list(value: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in re.split(r"[,\n]", value) if item.strip())
 
 
-def parse_positive_int(name: str, value: str) -> int:
-    if not value.isdigit() or int(value) < 1:
-        raise InputError(f"Input '{name}' must be a whole number of at least 1, got '{value}'.")
+def parse_positive_int(name: str, value: str, *, what: str = "a whole number of at least 1") -> int:
+    """A whole number of at least 1, in ASCII digits, at most 18 of them."""
+    if not _WHOLE_NUMBER.fullmatch(value) or int(value) < 1:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise InputError(f"Input '{name}' must be {what}, got '{shown}'.")
     return int(value)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
 def parse_json(name: str, value: str, expected: type[dict[Any, Any]] | type[list[Any]]) -> Any:
+    """A JSON object or array. A key given twice is an error (JSON parsers disagree on which one wins)."""
     kind = "object" if expected is dict else "array"
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        raise InputError(f"Input '{name}': the key '{exc}' is set twice.") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"Input '{name}' is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); expected a JSON {kind}.") from None
     if not isinstance(parsed, expected):
@@ -107,7 +134,7 @@ def parse_variables(name: str, value: str) -> dict[str, str]:
             if not equals:
                 raise InputError(f"Input '{name}': '{key}' is not KEY=VALUE; write one KEY=VALUE per line or a JSON object.")
             if key in variables:
-                raise InputError(f"Input '{name}': variable '{key}' is set twice.")
+                raise InputError(f"Input '{name}': the key '{key}' is set twice.")
             variables[key] = item.strip()
     for key in variables:
         if not _VARIABLE_NAME.fullmatch(key):

@@ -1,4 +1,9 @@
-"""The action: settings in, one vendor run, summary and outputs out. `main` is the only error boundary."""
+"""The engine every door runs: settings in, one vendor run, summary and outputs out.
+
+`execute` is the only error boundary. The doors are thin: `main` (the action, from
+entrypoint.py) and `suiterun.cli` (the `suiterun run` command) each build the
+environment and the Workflow to report to, and call it.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +14,34 @@ import signal
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
+from enum import IntEnum
 from typing import Any
 
 import requests
 
-from suiterun.annotations import annotate_failures
 from suiterun.clock import Clock, Deadline, SystemClock
-from suiterun.comment import post_comment
-from suiterun.errors import ActionError, InputError
+from suiterun.errors import ActionError, InputError, TimeoutReached
 from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
-from suiterun.polling import ProgressLog, format_duration, poll_until_done
-from suiterun.render import SUMMARY_OUTPUT_LIMIT, SUMMARY_TEMPLATE, TemplateError, TemplateSource, render_summary
-from suiterun.reports import write_reports
-from suiterun.results import Outcome, RunStatus, Snapshot, TestStatus, Verdict, fails_step, judge
+from suiterun.polling import PollSchedule, ProgressLog, format_duration, poll_until_done
+from suiterun.registry import ADAPTERS
+from suiterun.results import GREEN, Outcome, RunStatus, Snapshot, TestStatus, Verdict, fails_step, judge
 from suiterun.settings import Settings
-from suiterun.workflow import GitHubContext, Workflow
+from suiterun.workflow import Console, GitHubActions, GitHubContext, Workflow
 
 # Step outputs share about 1 MiB per job. `results` gets at most this many bytes (and
 # `summary` at most SUMMARY_OUTPUT_LIMIT), so two uses of the action in one job fit.
 RESULTS_OUTPUT_LIMIT = 256 * 1024
 NO_REPORTS = {"junit-file": "", "ctrf-file": ""}
+
+
+class ExitCode(IntEnum):
+    """The same for every door (README: Exit codes)."""
+
+    OK = 0  # passed, triggered or uploaded, or fail-on says the step passes
+    FAILED = 1  # the run failed by fail-on: failed tests, cancelled
+    INPUT = 2  # a usage or input error
+    ERROR = 3  # a vendor, network or timeout error
 
 
 @dataclass
@@ -42,7 +54,16 @@ class RunState:
     started: float = 0.0
 
 
-def run_action(settings: Settings, *, session: requests.Session, clock: Clock, workflow: Workflow, rng: random.Random, state: RunState) -> Outcome:
+def run_action(
+    settings: Settings,
+    *,
+    session: requests.Session,
+    clock: Clock,
+    workflow: Workflow,
+    rng: random.Random,
+    state: RunState,
+    schedule: PollSchedule | None = None,
+) -> Outcome:
     """Trigger the vendor's run, wait for it within the timeout, and judge it."""
     adapter_class = settings.adapter
     vendor = adapter_class.title
@@ -57,6 +78,7 @@ def run_action(settings: Settings, *, session: requests.Session, clock: Clock, w
         headers=adapter_class.auth_headers(settings.api_key),
         describe_error=adapter_class.describe_error,
         log=workflow.info,
+        secrets=workflow.secrets,
     )
     adapter = adapter_class(client, settings.options, workflow)
 
@@ -80,7 +102,7 @@ def run_action(settings: Settings, *, session: requests.Session, clock: Clock, w
             adapter.poll,
             first=snapshot,
             deadline=deadline,
-            interval=settings.poll_interval,
+            schedule=schedule or PollSchedule(settings.poll_interval),
             progress=remember,
             on_transient=on_transient,
             rng=rng,
@@ -94,7 +116,8 @@ def run_action(settings: Settings, *, session: requests.Session, clock: Clock, w
         state.warnings.append(f"{vendor}'s API cannot report results, so the action reports what it started.")
     state.snapshot = snapshot
 
-    verdict = judge(snapshot, waited=waited, timed_out=timed_out)
+    not_waiting = "not waiting for results (wait: false)" if not settings.wait else f"{vendor}'s API cannot report results"
+    verdict = judge(snapshot, waited=waited, timed_out=timed_out, not_waiting=not_waiting)
     if timed_out:
         verdict = Verdict(verdict.status, f"{verdict.reason} after {format_duration(settings.timeout)} (input 'timeout')")
     return Outcome(vendor, verdict, snapshot, clock.monotonic() - state.started, tuple(state.warnings))
@@ -155,10 +178,17 @@ def results_json(outcome: Outcome, limit: int = RESULTS_OUTPUT_LIMIT) -> str:
     return encoded(ordered[:low])
 
 
-def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None) -> Outcome:
+def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None, clock: Clock) -> Outcome:
     """Write the report files, log the result, set every output, write the job summary,
     annotate failures and comment. Returns the outcome, turned into an error when a
     report file or the user's template could not be written."""
+    from suiterun.annotations import annotate_failures  # noqa: PLC0415 - reporting modules load after the run (start-up time)
+    from suiterun.comment import post_comment  # noqa: PLC0415
+    from suiterun.render import SUMMARY_OUTPUT_LIMIT, SUMMARY_TEMPLATE, TemplateError, TemplateSource, render_summary  # noqa: PLC0415
+    from suiterun.reports import write_reports  # noqa: PLC0415
+
+    # Secrets out of every text, once, before any of it is escaped, encoded or cut.
+    outcome = workflow.secrets.clean(outcome)
     context = workflow.context
     matrix = settings.comment.matrix if settings else {}
     reports = dict(NO_REPORTS)
@@ -166,33 +196,46 @@ def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None) 
         try:
             reports = write_reports(outcome, settings.reports, workspace=context.workspace, stop_ms=round(time.time() * 1000), redact=workflow.redact)
         except InputError as exc:
-            outcome = _as_error(outcome, str(exc))
+            outcome = _as_error(outcome, str(exc), by_input=True)
     user_template = settings.summary_template if settings else None
     template = TemplateSource.choose(SUMMARY_TEMPLATE, user_template, input_name="summary-template", workspace=context.workspace)
     try:
         summary = render_summary(outcome, context, template=template, matrix=matrix)
     except TemplateError as exc:
         # The built-in template still writes a summary, and it explains the error.
-        outcome = _as_error(outcome, str(exc))
+        outcome = _as_error(outcome, str(exc), by_input=True)
         template = TemplateSource.builtin(SUMMARY_TEMPLATE)
         summary = render_summary(outcome, context, matrix=matrix)
     summary_output = summary
     if SUMMARY_OUTPUT_LIMIT.measure(summary) > SUMMARY_OUTPUT_LIMIT.most:
         summary_output = render_summary(outcome, context, template=template, matrix=matrix, limit=SUMMARY_OUTPUT_LIMIT)
 
-    for test in outcome.snapshot.failures:
-        message = f": {test.message}" if test.message else ""
-        workflow.info(f"  {test.status.value.upper()} {test.name}{message}")
-    link = f" {outcome.snapshot.run_url}" if outcome.snapshot.run_url else ""
-    workflow.info(f"{outcome.vendor}: {outcome.status.value} ({outcome.verdict.reason}){link}")
+    log_result(outcome, workflow)
     workflow.set_outputs(step_outputs(outcome, summary_output, reports))
     job_summary = settings.job_summary if settings else True
     if job_summary:
         workflow.write_summary(summary)
     annotate_failures(outcome, workflow, step_fails=step_fails(outcome, settings))
     if settings is not None:
-        post_comment(outcome, settings.comment, workflow, job_summary=job_summary, template=settings.comment_template)
+        post_comment(outcome, settings.comment, workflow, clock=clock, job_summary=job_summary, template=settings.comment_template)
     return outcome
+
+
+def log_result(outcome: Outcome, workflow: Workflow) -> None:
+    """The result in plain lines: status and reason, counts, each failure with its message and link, the run's link."""
+    counts = outcome.snapshot.counts
+    workflow.info(f"{outcome.vendor}: {outcome.status.value} ({outcome.verdict.reason})")
+    if counts.total:
+        workflow.info(
+            f"  {counts.total} tests: {counts.passed} passed, {counts.failed} failed, {counts.errored} errored, "
+            f"{counts.skipped} skipped, {counts.pending} pending, in {format_duration(outcome.duration)}"
+        )
+    for test in outcome.snapshot.failures:
+        message = f": {test.message}" if test.message else ""
+        link = f" {test.url}" if test.url else ""
+        workflow.info(f"  {test.status.value.upper()} {test.name}{message}{link}")
+    if outcome.snapshot.run_url:
+        workflow.info(f"  Run: {outcome.snapshot.run_url}")
 
 
 def step_fails(outcome: Outcome, settings: Settings | None) -> bool:
@@ -200,8 +243,65 @@ def step_fails(outcome: Outcome, settings: Settings | None) -> bool:
     return settings is None or fails_step(outcome.status, settings.fail_on)
 
 
-def _as_error(outcome: Outcome, message: str) -> Outcome:
-    return replace(outcome, verdict=Verdict(RunStatus.ERROR, message))
+def exit_code(outcome: Outcome, settings: Settings | None) -> ExitCode:
+    if settings is None or outcome.verdict.by_input:
+        return ExitCode.INPUT if step_fails(outcome, settings) else ExitCode.OK
+    if not step_fails(outcome, settings):
+        return ExitCode.OK
+    if outcome.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+        return ExitCode.FAILED
+    return ExitCode.ERROR
+
+
+def _as_error(outcome: Outcome, message: str, *, by_input: bool = False) -> Outcome:
+    return replace(outcome, verdict=Verdict(RunStatus.ERROR, message, by_input=by_input))
+
+
+def execute(
+    environ: Mapping[str, str],
+    workflow: Workflow,
+    *,
+    session: requests.Session | None = None,
+    clock: Clock | None = None,
+    rng: random.Random | None = None,
+) -> ExitCode:
+    """Run once and return the exit code. Every failure ends here as one error line,
+    a summary and `status=error`, never a traceback."""
+    clock = clock or SystemClock()
+    inputs = Inputs(environ)
+    # Before anything else is printed. A key too short to be real is refused below, not masked.
+    workflow.mask(inputs.get("api-key"))
+    workflow.mask(inputs.get("github-token"))
+    state = RunState(vendor=_vendor_title(inputs))
+    settings: Settings | None = None
+    # A cancelled job stops the step with SIGINT or SIGTERM: both end the wait
+    # below as KeyboardInterrupt, so the summary and outputs are still written.
+    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        settings = Settings.from_environ(environ)
+        outcome = run_action(settings, session=session or requests.Session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
+    except TimeoutReached as exc:
+        outcome = _error_outcome(state, str(exc), clock, status=RunStatus.TIMEOUT)
+    except ActionError as exc:
+        outcome = _error_outcome(state, str(exc), clock, by_input=isinstance(exc, InputError))
+    except KeyboardInterrupt:
+        message = "The job was cancelled while the action was running; the vendor's run may still be going."
+        outcome = _error_outcome(state, message, clock, status=RunStatus.CANCELLED)
+    except Exception as exc:  # a bug: still one line, a summary and outputs
+        outcome = _error_outcome(state, f"Internal error ({type(exc).__name__}: {exc}). Please report it with this log.", clock)
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+    try:
+        outcome = publish(outcome, workflow=workflow, settings=settings, clock=clock)
+    except Exception as exc:
+        workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
+        return ExitCode.ERROR
+    title = f"{outcome.vendor}: {outcome.status.value}"
+    if step_fails(outcome, settings):
+        workflow.error(outcome.verdict.reason, title=title)
+    elif outcome.status not in GREEN:  # fail-on let it pass: visible, but not red
+        workflow.warning(outcome.verdict.reason, title=title)
+    return exit_code(outcome, settings)
 
 
 def main(
@@ -211,46 +311,19 @@ def main(
     clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> int:
-    """Run the action and return its exit code. Every failure ends here as one
-    `::error::` line, a summary and `status=error`, never a traceback."""
-    workflow = Workflow(GitHubContext.from_environ(environ))
-    workflow.mask(Inputs(environ).get("api-key"))  # before anything else is printed
-    workflow.mask(Inputs(environ).get("github-token"))
-    state = RunState()
-    settings: Settings | None = None
-    # A cancelled job stops the container with SIGINT or SIGTERM: both end the wait
-    # below as KeyboardInterrupt, so the summary and outputs are still written.
-    previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        settings = Settings.from_environ(environ)
-        outcome = run_action(
-            settings,
-            session=session or requests.Session(),
-            clock=clock or SystemClock(),
-            workflow=workflow,
-            rng=rng or random.Random(),
-            state=state,
-        )
-    except ActionError as exc:
-        outcome = _error_outcome(state, str(exc), clock)
-    except KeyboardInterrupt:
-        message = "The job was cancelled while the action was running; the vendor's run may still be going."
-        outcome = _error_outcome(state, message, clock, status=RunStatus.CANCELLED)
-    except Exception as exc:  # a bug: still one line, a summary and outputs
-        outcome = _error_outcome(state, f"Internal error ({type(exc).__name__}: {exc}). Please report it with this log.", clock)
-    finally:
-        signal.signal(signal.SIGTERM, previous_sigterm)
-    try:
-        outcome = publish(outcome, workflow=workflow, settings=settings)
-    except Exception as exc:
-        workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
-        return 1
-    failing = step_fails(outcome, settings)
-    if failing or outcome.status is RunStatus.ERROR:
-        workflow.error(outcome.verdict.reason, title=f"{outcome.vendor}: {outcome.status.value}")
-    return 1 if failing else 0
+    """The action's door: inputs from INPUT_* variables, results to the runner (or, outside
+    GitHub Actions, to the terminal, without workflow commands)."""
+    context = GitHubContext.from_environ(environ)
+    workflow = GitHubActions(context) if context.in_actions else Console(context)
+    return int(execute(environ, workflow, session=session, clock=clock, rng=rng))
 
 
-def _error_outcome(state: RunState, message: str, clock: Clock | None, status: RunStatus = RunStatus.ERROR) -> Outcome:
-    elapsed = (clock or SystemClock()).monotonic() - state.started if state.started else 0.0
-    return Outcome(state.vendor, Verdict(status, message), state.snapshot, elapsed, tuple(state.warnings))
+def _vendor_title(inputs: Inputs) -> str:
+    """The vendor's name for messages, when the `vendor` input names one (even if other inputs are wrong)."""
+    adapter = ADAPTERS.get(inputs.get("vendor").lower())
+    return adapter.title if adapter else RunState.vendor
+
+
+def _error_outcome(state: RunState, message: str, clock: Clock, *, status: RunStatus = RunStatus.ERROR, by_input: bool = False) -> Outcome:
+    elapsed = clock.monotonic() - state.started if state.started else 0.0
+    return Outcome(state.vendor, Verdict(status, message, by_input=by_input), state.snapshot, elapsed, tuple(state.warnings))

@@ -3,15 +3,38 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from suiterun.clock import Clock, Deadline
 from suiterun.errors import TransientVendorError
 from suiterun.results import Snapshot
 
-JITTER = 0.1  # +-10% of the interval, so matrix jobs do not poll in lockstep
+JITTER = 0.1  # +-10% of each gap, so matrix jobs do not poll in lockstep
 PROGRESS_EVERY = 60.0  # seconds: a progress line at least this often, even when nothing changed
+FIRST_READ = 2.0  # seconds after the trigger is accepted: a short run is reported seconds after it ends
+MIN_GAP = 1.0  # never read more often than once a second
+
+
+@dataclass(frozen=True)
+class PollSchedule:
+    """When to read: the first read `first` seconds after the trigger, each later gap twice the last
+    until it reaches `steady` (the poll-interval input), then `steady` on. A run shorter than the
+    interval is reported within seconds of its end; a long one costs about three more reads."""
+
+    steady: float
+    first: float = FIRST_READ
+
+    @classmethod
+    def fixed(cls, interval: float) -> PollSchedule:
+        """Every read one whole interval after the last (the schedule before adaptive polling; the benchmark's baseline)."""
+        return cls(steady=interval, first=interval)
+
+    def gaps(self, rng: random.Random) -> Iterator[float]:
+        gap = min(self.first, self.steady)
+        while True:
+            yield max(MIN_GAP, gap * rng.uniform(1 - JITTER, 1 + JITTER))
+            gap = min(self.steady, gap * 2)
 
 
 @dataclass(frozen=True)
@@ -26,18 +49,19 @@ def poll_until_done(
     *,
     first: Snapshot,
     deadline: Deadline,
-    interval: float,
+    schedule: PollSchedule,
     progress: Callable[[Snapshot], None],
     on_transient: Callable[[str], None],
     rng: random.Random,
 ) -> PollResult:
-    """Call `read` every `interval` (with jitter) until the snapshot is done or the
+    """Call `read` at the gaps of `schedule` until the snapshot is done or the
     deadline passes. Transient read failures are reported and retried at the next
-    interval; any other error propagates. Never sleeps past the deadline."""
+    gap; any other error propagates. Never sleeps past the deadline."""
     snapshot = first
     last_error = ""
+    gaps = schedule.gaps(rng)
     while not snapshot.done:
-        deadline.sleep(interval * rng.uniform(1 - JITTER, 1 + JITTER))
+        deadline.sleep(next(gaps))
         if deadline.expired():
             return PollResult(snapshot, timed_out=True, last_error=last_error)
         try:

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
-
+from suiterun.concurrency import Overdue, call_within
 from suiterun.errors import InputError
 from suiterun.polling import format_duration
-from suiterun.results import Outcome, TestStatus
+from suiterun.results import Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from suiterun.text import markdown_inline, one_line, safe_url
 from suiterun.workflow import GitHubContext
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+if TYPE_CHECKING:  # Jinja costs 25 ms to import: only when a template is rendered, after the trigger
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+
+def _templates_dir() -> Path:
+    # A checkout (the action, its image) keeps templates/ beside this package; the wheel installs them inside it.
+    here = Path(__file__).resolve().parent
+    return here / "templates" if (here / "templates").is_dir() else here.parent / "templates"
+
+
+TEMPLATES_DIR = _templates_dir()
 SUMMARY_TEMPLATE = "summary.md.j2"
+# One render of a template (built-in or the user's) stops after this long or this much text: a
+# template with runaway loops cannot hold up the step, and one that writes too much is cut.
+RENDER_SECONDS = 5.0
+RENDER_MAX_CHARACTERS = 2_000_000
 
 # Keyed by the value of a RunStatus or a TestStatus.
 ICONS = {
@@ -35,13 +48,13 @@ ICONS = {
     "pending": "⏳",
 }
 
-# What a user's template can raise besides Jinja's own errors: `{{ 1 / 0 }}`,
-# `{{ counts.total + "x" }}`, `{{ tests[99] }}`. Anything else is a bug in the action.
-_USER_TEMPLATE_ERRORS = (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError)
-
 
 class TemplateError(InputError):
     """The user's template cannot be loaded or rendered; the message names the input, file and line."""
+
+
+class RenderBudgetExceeded(Exception):
+    """A render ran out of time (RENDER_SECONDS)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,42 @@ def duration(seconds: float | None) -> str:
 
 
 def environment(directory: Path) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    from jinja2 import FileSystemLoader, StrictUndefined  # noqa: PLC0415
+    from jinja2.sandbox import SandboxedEnvironment, safe_range  # noqa: PLC0415
+
+    class BoundedEnvironment(SandboxedEnvironment):
+        """The sandbox, with every call, attribute read and `range` checking the render's time, and
+        `*`/`**` refusing results too big to render (`"x" * 10**9`)."""
+
+        intercepted_binops = frozenset({"*", "**"})
+        render_ends = float("inf")
+
+        def check_time(self) -> None:
+            if time.monotonic() > self.render_ends:
+                raise RenderBudgetExceeded(f"rendering took longer than {RENDER_SECONDS:g}s")
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            __self.check_time()
+            return super().call(__context, __obj, *args, **kwargs)
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            self.check_time()
+            return super().getattr(obj, attribute)
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            self.check_time()
+            return super().getitem(obj, argument)
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            if operator == "**" and isinstance(right, int) and right > 64 and left not in (0, 1, -1):
+                raise OverflowError(f"{left!r} ** {right!r} is too large")
+            if operator == "*":
+                sized, count = (left, right) if isinstance(right, int) else (right, left)
+                if isinstance(count, int) and isinstance(sized, str | list | tuple) and len(sized) * count > RENDER_MAX_CHARACTERS:
+                    raise OverflowError("a repeated text or list this long is too large")
+            return super().call_binop(context, operator, left, right)
+
+    env = BoundedEnvironment(
         loader=FileSystemLoader(directory),
         undefined=StrictUndefined,
         autoescape=False,  # Markdown, not HTML: vendor text is escaped by the `md` filter
@@ -108,6 +156,12 @@ def environment(directory: Path) -> SandboxedEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+    def bounded_range(*args: int) -> range:
+        env.check_time()
+        return safe_range(*args)
+
+    env.globals["range"] = bounded_range
     env.filters.update(md=markdown_inline, url=safe_url, duration=duration, icon=icon)
     return env
 
@@ -116,20 +170,35 @@ def load_template(source: TemplateSource) -> jinja2.Template:
     """Load and compile a template; a user's broken or missing file is one TemplateError line."""
     try:
         return environment(source.directory).get_template(source.name)
-    except _USER_TEMPLATE_ERRORS as exc:
+    except Exception as exc:
         if not source.input:
             raise
         raise _template_error(source, exc) from None
 
 
 def renderer(source: TemplateSource) -> Callable[[dict[str, Any]], str]:
-    """Load a template once and return a function rendering it; a user's template error is one TemplateError line."""
+    """Load a template once and return a function rendering it within RENDER_SECONDS and
+    RENDER_MAX_CHARACTERS. Any failure of a user's template is one TemplateError line."""
     template = load_template(source)
+    bounded = template.environment
+
+    def generate(context: dict[str, Any]) -> str:
+        chunks: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > RENDER_MAX_CHARACTERS:
+                break  # more than any limit: the caller cuts it
+            bounded.check_time()  # type: ignore[attr-defined]
+        return "".join(chunks)
 
     def render_text(context: dict[str, Any]) -> str:
+        bounded.render_ends = time.monotonic() + RENDER_SECONDS  # type: ignore[attr-defined]
         try:
-            return template.render(context)
-        except _USER_TEMPLATE_ERRORS as exc:
+            # In a thread of its own, so that even a loop that calls nothing cannot outlast the budget.
+            return call_within(RENDER_SECONDS + 1, lambda: generate(context))
+        except Exception as exc:  # a user's template: whatever it raised (RecursionError too) is a template error
             if not source.input:
                 raise
             raise _template_error(source, exc, template.filename) from None
@@ -142,20 +211,42 @@ def render(source: TemplateSource, context: dict[str, Any]) -> str:
     return renderer(source)(context)
 
 
+def check_template(source: TemplateSource, github: GitHubContext) -> None:
+    """Load the user's template and render it once with sample results, so a template that cannot work
+    (a syntax error, a missing include, a misspelt name) stops the step before any vendor run starts."""
+    render(source, template_context(SAMPLE_OUTCOME, github, matrix={"sample": "value"}))
+
+
 def _template_error(source: TemplateSource, exc: Exception, filename: str | None = None) -> TemplateError:
+    import jinja2  # noqa: PLC0415
+
     if isinstance(exc, jinja2.TemplateNotFound):
+        missing = exc.name if isinstance(exc.name, str) else source.name
+        if missing == source.name:
+            return TemplateError(
+                f"Input '{source.input}': the template '{source.name}' is not in the workspace; "
+                "check the path and that the repository is checked out."
+            )
+        line = _template_line(exc, filename)
+        where = f"{source.name} line {line}" if line else source.name
         return TemplateError(
-            f"Input '{source.input}': the template '{source.name}' is not in the workspace; check the path and that the repository is checked out."
+            f"Input '{source.input}': {where} includes '{missing}', which is not in the workspace; "
+            "include paths are relative to the workspace, and the file must be checked out."
         )
+    if isinstance(exc, Overdue):
+        exc = RenderBudgetExceeded(f"rendering took longer than {RENDER_SECONDS:g}s")
     line = getattr(exc, "lineno", None) if isinstance(exc, jinja2.TemplateSyntaxError) else _template_line(exc, filename)
     where = f"{source.name} line {line}" if line else source.name
-    message = one_line(getattr(exc, "message", None) or exc, limit=300).rstrip(".")
+    if isinstance(exc, RecursionError):
+        message = "it calls itself without end (maximum recursion depth exceeded)"
+    else:
+        message = one_line(getattr(exc, "message", None) or exc, limit=300).rstrip(".")
     return TemplateError(
         f"Input '{source.input}': {where}: {message} ({type(exc).__name__}). Fix the template, or remove the input to use the built-in one."
     )
 
 
-def _template_line(exc: Exception, filename: str | None) -> int | None:
+def _template_line(exc: BaseException, filename: str | None) -> int | None:
     # Jinja rewrites tracebacks so that frames of template code carry the template's
     # file name and line; the innermost such frame is where rendering failed.
     lines = [frame.lineno for frame in traceback.extract_tb(exc.__traceback__) if filename and frame.filename == filename]
@@ -237,3 +328,32 @@ def render_summary(
     """The job summary from `template` (default: the built-in one), shortened to fit `limit`."""
     source = template or TemplateSource.builtin(SUMMARY_TEMPLATE)
     return fit(renderer(source), template_context(outcome, github, matrix=matrix), limit)
+
+
+# What a user's template is rendered with before the run starts (check_template): one test of each kind.
+SAMPLE_OUTCOME = Outcome(
+    "Sample vendor",
+    Verdict(RunStatus.FAILED, "1 of 3 tests failed"),
+    Snapshot(
+        (
+            TestResult("Sample passed test", TestStatus.PASSED, id="t-1", url="https://vendor.example/t/1", duration=12.0, group="Smoke"),
+            TestResult(
+                "Sample failed test",
+                TestStatus.FAILED,
+                id="t-2",
+                url="https://vendor.example/t/2",
+                duration=30.5,
+                message="Expected a confirmation.",
+                group="Smoke",
+                details=(Detail("Failing step", "Tap 'Pay'", "https://vendor.example/t/2/shot.png"),),
+            ),
+            TestResult("Sample skipped test", TestStatus.SKIPPED, id="t-3"),
+        ),
+        done=True,
+        run_ids=("run-1",),
+        run_url="https://vendor.example/runs/1",
+        problems=("A sample run-level problem",),
+    ),
+    42.0,
+    ("A sample warning",),
+)

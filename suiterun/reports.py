@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suiterun.errors import InputError
 from suiterun.results import Outcome, RunStatus, TestResult, TestStatus
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 # Characters XML 1.0 cannot carry at all; vendor text holding them would make the file unreadable.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -54,6 +56,8 @@ def report_tests(outcome: Outcome) -> list[TestResult]:
 
 def junit_xml(outcome: Outcome) -> str:
     """One <testsuite> per group (tests without a group share one named after the vendor)."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415 - only when a report is written (start-up time)
+
     tests = report_tests(outcome)
     groups: dict[str, list[TestResult]] = {}
     for test in tests:
@@ -81,6 +85,8 @@ def _junit_counts(tests: list[TestResult]) -> dict[str, str]:
 
 
 def _junit_case(suite: ET.Element, test: TestResult, group: str) -> None:
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+
     case = ET.SubElement(suite, "testcase", name=_xml_text(test.name), classname=_xml_text(group), time=_seconds(test.duration or 0.0))
     message = _xml_text(test.message)
     body = _xml_text("\n".join([test.message, *(f"{d.label}: {d.text} {d.url}".rstrip() for d in test.details), test.url]).strip())

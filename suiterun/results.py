@@ -28,6 +28,11 @@ class RunStatus(StrEnum):
     TIMEOUT = "timeout"
     CANCELLED = "cancelled"
     TRIGGERED = "triggered"
+    UPLOADED = "uploaded"  # a build was uploaded or registered, and nothing was asked to run
+
+
+# The statuses that never fail the step.
+GREEN = (RunStatus.PASSED, RunStatus.TRIGGERED, RunStatus.UPLOADED)
 
 
 class FailOn(StrEnum):
@@ -113,6 +118,7 @@ class Snapshot:
 class Verdict:
     status: RunStatus
     reason: str  # one line, shown in the log and the summary
+    by_input: bool = False  # an `error` caused by an input (exit code 2), not by the vendor
 
 
 @dataclass(frozen=True)
@@ -130,16 +136,17 @@ class Outcome:
         return self.verdict.status
 
 
-def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool) -> Verdict:
+def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str = "not waiting for results") -> Verdict:
     """Decide the overall status. A run passes only when the vendor says it is
-    done, at least one test ran, and nothing failed, errored or stayed pending."""
+    done, at least one test ran, and nothing failed, errored or stayed pending.
+    `not_waiting` says why results were not read, when they were not."""
     counts = snapshot.counts
     failed = counts.failed + counts.errored
     if not waited:
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
         started = max(counts.total, len(snapshot.run_ids))
-        return Verdict(RunStatus.TRIGGERED, f"started {_plural(started, 'run')}; not waiting for results")
+        return Verdict(RunStatus.TRIGGERED, f"started {_plural(started, 'run')}; {not_waiting}")
     if timed_out:
         finished = counts.total - counts.pending
         return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {_plural(counts.total, 'test')} finished, {failed} failed")
@@ -161,7 +168,7 @@ def fails_step(status: RunStatus, fail_on: FailOn) -> bool:
         return False
     if fail_on is FailOn.ERROR:
         return status in (RunStatus.ERROR, RunStatus.TIMEOUT)
-    return status not in (RunStatus.PASSED, RunStatus.TRIGGERED)
+    return status not in GREEN
 
 
 def _plural(count: int, noun: str) -> str:

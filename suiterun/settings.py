@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +13,11 @@ from suiterun.comment import CommentSettings
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration, parse_workspace_path
 from suiterun.polling import format_duration
-from suiterun.render import TemplateSource, load_template
+from suiterun.registry import ADAPTERS, VENDOR_INPUTS, VendorAdapter
+from suiterun.render import TemplateSource, check_template
 from suiterun.reports import ReportFiles, check_not_written_yet
 from suiterun.results import FailOn
 from suiterun.workflow import GitHubContext
-from vendors import ADAPTERS, VENDOR_INPUTS
-from vendors.base import VendorAdapter
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,12 @@ class Settings:
         adapter = clean_vendor(inputs.get("vendor"))
         reject_foreign_inputs(inputs, adapter)
         timeout, poll_interval = clean_timing(inputs)
+        allow_http = parse_bool("allow-http", inputs.get("allow-http") or "false")
+        junit, ctrf = clean_report_files(inputs, context.workspace)
         return cls(
             adapter=adapter,
             api_key=clean_api_key(inputs.get("api-key")),
-            api_url=clean_api_url(inputs.get("api-url"), adapter),
+            api_url=clean_api_url(inputs.get("api-url"), adapter, allow_http=allow_http),
             wait=parse_bool("wait", inputs.get("wait") or "true"),
             timeout=timeout,
             poll_interval=poll_interval,
@@ -56,12 +58,9 @@ class Settings:
             options=adapter.parse_options(inputs, context),
             context=context,
             comment=CommentSettings.from_environ(inputs, environ, vendor=adapter.name),
-            reports=ReportFiles(
-                junit=clean_report_file("junit-file", inputs, context.workspace),
-                ctrf=clean_report_file("ctrf-file", inputs, context.workspace),
-            ),
-            summary_template=clean_template("summary-template", inputs, context.workspace),
-            comment_template=clean_template("comment-template", inputs, context.workspace),
+            reports=ReportFiles(junit=junit, ctrf=ctrf),
+            summary_template=clean_template("summary-template", inputs, context),
+            comment_template=clean_template("comment-template", inputs, context),
         )
 
 
@@ -75,27 +74,58 @@ def clean_vendor(value: str) -> type[VendorAdapter[Any]]:
         raise InputError(f"Input 'vendor' has unsupported value '{value}', expected one of: {allowed}.") from None
 
 
+MIN_API_KEY_LENGTH = 8
+
+
 def clean_api_key(value: str) -> str:
     if not value:
         raise InputError("Input 'api-key' is required: pass the vendor's API key from a secret, e.g. api-key: ${{ secrets.VENDOR_API_KEY }}.")
     if any(char.isspace() for char in value):
         raise InputError("Input 'api-key' contains whitespace; check that the secret holds only the key.")
+    if not (value.isascii() and value.isprintable()):
+        raise InputError("Input 'api-key' contains characters that are not plain ASCII; API keys are ASCII, check the secret for a stray character.")
+    if len(value) < MIN_API_KEY_LENGTH:
+        # The value cannot be a real key, and a value this short could not be redacted without wrecking the outputs.
+        raise InputError(f"Input 'api-key' is too short to be an API key ({len(value)} characters); check that the secret holds the whole key.")
     return value
 
 
-def clean_api_url(value: str, adapter: type[VendorAdapter[Any]]) -> str:
+def clean_api_url(value: str, adapter: type[VendorAdapter[Any]], *, allow_http: bool = False) -> str:
     if not value:
         if not adapter.default_api_url:
             raise InputError(
                 f"Input 'api-url' is required for vendor {adapter.name}: your {adapter.title} host, e.g. https://acme.{adapter.name}.com."
             )
         return adapter.default_api_url
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise InputError(
-            f"Input 'api-url' must be an http(s) base URL such as {adapter.default_api_url or 'https://host.example.com'}, got '{value}'."
-        )
+    example = adapter.default_api_url or "https://host.example.com"
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        raise InputError(f"Input 'api-url' is not a valid URL ('{value}'); give a base URL such as {example}.") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise InputError(f"Input 'api-url' must be an http(s) base URL such as {example}, got '{value}'.")
+    check_plain_http("api-url", value, allow_http=allow_http)
     return value.rstrip("/")
+
+
+def check_plain_http(name: str, url: str, *, allow_http: bool) -> None:
+    """The API key must not cross a network unencrypted: http:// only to this machine, unless allow-http says so."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname or ""):
+        raise InputError(
+            f"Input '{name}' uses plain http:// to {parts.hostname}, which would send the API key unencrypted; "
+            "use https://, or set allow-http: true for a test server you trust on your own network."
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def clean_timing(inputs: Inputs) -> tuple[float, float]:
@@ -119,13 +149,20 @@ def reject_foreign_inputs(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> 
         raise InputError(f"Input {names} does not apply to vendor {adapter.name}; its vendor-specific inputs are: {accepted}.")
 
 
-def clean_report_file(name: str, inputs: Inputs, workspace: Path) -> Path | None:
-    return check_not_written_yet(name, parse_workspace_path(name, inputs.get(name), workspace), workspace)
+def clean_report_files(inputs: Inputs, workspace: Path) -> tuple[Path | None, Path | None]:
+    """`junit-file` and `ctrf-file`: new files in the workspace, and not the same file."""
+    junit, ctrf = (
+        check_not_written_yet(name, parse_workspace_path(name, inputs.get(name), workspace), workspace) for name in ("junit-file", "ctrf-file")
+    )
+    if junit is not None and junit == ctrf:
+        raise InputError(f"Inputs 'junit-file' and 'ctrf-file' name the same file '{junit.as_posix()}'; give each report its own path.")
+    return junit, ctrf
 
 
-def clean_template(name: str, inputs: Inputs, workspace: Path) -> Path | None:
-    """The user's template file; loaded now so that a missing file or a syntax error stops the step before any run starts."""
-    path = parse_workspace_path(name, inputs.get(name), workspace)
+def clean_template(name: str, inputs: Inputs, context: GitHubContext) -> Path | None:
+    """The user's template file; rendered once with sample results now, so that a missing file, a syntax
+    error or a misspelt name stops the step before any run starts."""
+    path = parse_workspace_path(name, inputs.get(name), context.workspace)
     if path is not None:
-        load_template(TemplateSource.choose("", path, input_name=name, workspace=workspace))
+        check_template(TemplateSource.choose("", path, input_name=name, workspace=context.workspace), context)
     return path

@@ -1,24 +1,27 @@
-"""The runner side: log lines, masks, annotations, step outputs and the job summary."""
+"""Where a run reports to: the GitHub Actions runner (workflow commands, step outputs, job summary)
+or a terminal elsewhere (plain lines, an outputs JSON file, a Markdown summary file)."""
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
-from actions_toolkit import core
-from actions_toolkit.command import issue_command
-from actions_toolkit.file_command import prepare_key_value_message
-
+from suiterun.secrets import Secrets, encodable
 from suiterun.text import log_safe
 
 
 @dataclass(frozen=True)
 class GitHubContext:
-    """What the runner tells a step about the workflow run it is part of."""
+    """What the runner tells a step about the workflow run it is part of (mostly empty outside GitHub Actions)."""
 
     workspace: Path
+    in_actions: bool = False  # GITHUB_ACTIONS=true: running as a workflow step
     server_url: str = "https://github.com"
     api_url: str = "https://api.github.com"
     repository: str = ""
@@ -29,6 +32,8 @@ class GitHubContext:
     job: str = ""
     action: str = ""  # the step's id, or a generated `__owner_repo` name for a step without one
     sha: str = ""
+    ref_name: str = ""
+    head_ref: str = ""
     event_name: str = ""
     event_path: str = ""
     output_path: str = ""
@@ -41,6 +46,7 @@ class GitHubContext:
 
         return cls(
             workspace=Path(env("GITHUB_WORKSPACE", os.getcwd())),
+            in_actions=environ.get("GITHUB_ACTIONS") == "true",
             server_url=env("GITHUB_SERVER_URL", "https://github.com"),
             api_url=env("GITHUB_API_URL", "https://api.github.com"),
             repository=env("GITHUB_REPOSITORY"),
@@ -51,6 +57,8 @@ class GitHubContext:
             job=env("GITHUB_JOB"),
             action=env("GITHUB_ACTION"),
             sha=env("GITHUB_SHA"),
+            ref_name=env("GITHUB_REF_NAME"),
+            head_ref=env("GITHUB_HEAD_REF"),
             event_name=env("GITHUB_EVENT_NAME"),
             event_path=env("GITHUB_EVENT_PATH"),
             output_path=env("GITHUB_OUTPUT"),
@@ -70,27 +78,24 @@ class GitHubContext:
 
 
 class Workflow:
-    """Writes to the runner. Every text that may hold vendor words goes through
-    log_safe or the toolkit's command escaping, so it can never become a command."""
+    """Writes what a run has to say. Every text passes the secrets' redaction, and every
+    log line is flattened so vendor words can never become a workflow command."""
 
-    def __init__(self, context: GitHubContext) -> None:
+    def __init__(self, context: GitHubContext, secrets: Secrets | None = None, out: TextIO | None = None) -> None:
         self.context = context
-        self.secrets: list[str] = []
+        self.secrets = secrets or Secrets()
+        self.out = out
 
     def mask(self, secret: str) -> None:
-        """Mask a secret in the runner's log, and redact it from everything written here."""
-        for line in secret.splitlines():
-            if line.strip() and line not in self.secrets:
-                core.set_secret(line)
-                self.secrets.append(line)
+        """Redact a secret from everything written here (and mask it in the runner's log)."""
+        for line in self.secrets.add(secret):
+            self._mask_line(line)
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self.secrets.redact(encodable(text))
 
     def info(self, line: str) -> None:
-        core.info(log_safe(self.redact(line), limit=2000))
+        self._print(log_safe(self.redact(line), limit=2000))
 
     def warning(self, message: str, *, title: str = "") -> None:
         self._annotate("warning", message, title)
@@ -101,22 +106,97 @@ class Workflow:
     def notice(self, message: str, *, title: str = "") -> None:
         self._annotate("notice", message, title)
 
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        raise NotImplementedError
+
+    def write_summary(self, markdown: str) -> None:
+        raise NotImplementedError
+
+    def _mask_line(self, line: str) -> None:
+        pass
+
     def _annotate(self, kind: str, message: str, title: str) -> None:
-        # The toolkit escapes %, CR and LF, so a message cannot start a new command
-        # line; flattening keeps the annotation readable.
-        properties = {"title": log_safe(self.redact(title), limit=200)} if title else {}
-        issue_command(kind, properties, log_safe(self.redact(message), limit=4000))
+        raise NotImplementedError
+
+    def _print(self, line: str) -> None:
+        out = self.out or sys.stdout
+        out.write(line + "\n")
+        out.flush()
+
+    def _write_file(self, what: str, path: str, text: str, *, mode: str = "a") -> bool:
+        """Write a runner file; a failure is a warning, never the end of the report (the log still has the result)."""
+        try:
+            with open(path, mode, encoding="utf-8", errors="replace") as file:
+                file.write(self.redact(text))
+        except OSError as exc:
+            self.warning(f"Could not write the {what} to {path} ({exc.strerror or exc}); the log above has the result.", title=f"No {what}")
+            return False
+        return True
+
+
+class GitHubActions(Workflow):
+    """A step of a GitHub Actions job: workflow commands on stdout, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY."""
+
+    def _mask_line(self, line: str) -> None:
+        self._print(f"::add-mask::{_escape_data(line)}")
+
+    def _annotate(self, kind: str, message: str, title: str) -> None:
+        # Escaping keeps a message from starting a new command line; flattening keeps it readable.
+        properties = f" title={_escape_property(log_safe(self.redact(title), limit=200))}" if title else ""
+        self._print(f"::{kind}{properties}::{_escape_data(log_safe(self.redact(message), limit=4000))}")
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         if not self.context.output_path:
             return
         # The runner creates this file; appending also works when a local run did not.
-        with open(self.context.output_path, "a", encoding="utf-8") as output:
-            for name, value in outputs.items():
-                output.write(prepare_key_value_message(name, self.redact(value)) + "\n")
+        self._write_file("step outputs", self.context.output_path, "".join(_output_block(name, value) for name, value in outputs.items()))
 
     def write_summary(self, markdown: str) -> None:
-        if not self.context.summary_path:
-            return
-        with open(self.context.summary_path, "a", encoding="utf-8") as summary:
-            summary.write(self.redact(markdown).rstrip("\n") + "\n")
+        if self.context.summary_path:
+            self._write_file("job summary", self.context.summary_path, markdown.rstrip("\n") + "\n")
+
+
+class Console(Workflow):
+    """Anywhere else (GitLab, Jenkins, a terminal): plain lines and no workflow commands. The outputs go to
+    `outputs_file` as one JSON object and the Markdown summary to `summary_file`, when given."""
+
+    def __init__(
+        self,
+        context: GitHubContext,
+        secrets: Secrets | None = None,
+        out: TextIO | None = None,
+        *,
+        outputs_file: Path | None = None,
+        summary_file: Path | None = None,
+    ) -> None:
+        super().__init__(context, secrets, out)
+        self.outputs_file = outputs_file
+        self.summary_file = summary_file
+        self.summary_mode = "w"  # this run's first summary text replaces the file's; later notes are appended
+
+    def _annotate(self, kind: str, message: str, title: str) -> None:
+        heading = f"{kind.capitalize()}: {title}: " if title else f"{kind.capitalize()}: "
+        self._print(log_safe(self.redact(heading + message), limit=4000))
+
+    def set_outputs(self, outputs: Mapping[str, str]) -> None:
+        if self.outputs_file:
+            self._write_file("outputs file", str(self.outputs_file), json.dumps(dict(outputs), ensure_ascii=False, indent=2) + "\n", mode="w")
+
+    def write_summary(self, markdown: str) -> None:
+        if self.summary_file:
+            self._write_file("summary file", str(self.summary_file), markdown.rstrip("\n") + "\n", mode=self.summary_mode)
+            self.summary_mode = "a"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _output_block(name: str, value: str) -> str:
+    """One `name<<delimiter` block of GITHUB_OUTPUT; the delimiter is random, so no value can end the block early."""
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"

@@ -72,14 +72,15 @@ def check_case(vendor: str, case: Case, server: SandboxServer, tmp_path: Path) -
 
 # Faults every vendor that can report results must survive or report clearly.
 FAULT_CASES = [
-    Case("wrong-key", "error", 1, in_log=("API key",)),  # the sandbox rejects keys naming no scenario
+    Case("wrong-key", "error", 3, in_log=("API key",)),  # the sandbox rejects keys naming no scenario
     Case("pass+flaky", "passed", 0),  # 503, 429 with Retry-After and an HTML body while polling
     Case("pass+trigger503", "passed", 0),  # a 503 on the first trigger creates nothing: retried once
-    Case("pass+html", "error", 1, in_log=("HTML",)),  # api-url points at a web app
-    Case("pass+down", "error", 1, in_log=("503",)),
-    Case("never", "timeout", 1, inputs={"timeout": "2m"}),
+    Case("pass+html", "error", 3, in_log=("HTML",)),  # api-url points at a web app
+    Case("pass+down", "error", 3, in_log=("503",)),
+    Case("never", "timeout", 3, inputs={"timeout": "2m"}),
+    Case("quick", "passed", 0),  # over before the first status read
     Case("pass", "passed", 0, inputs={"fail-on": "never"}),
     Case("mixed", "failed", 0, inputs={"fail-on": "never"}),
     Case("mixed", "failed", 0, inputs={"fail-on": "error"}),
-    Case("never", "timeout", 1, inputs={"timeout": "1m", "fail-on": "error"}),
+    Case("never", "timeout", 3, inputs={"timeout": "1m", "fail-on": "error"}),
 ]

@@ -79,6 +79,9 @@ class FakeGitHub:
     def answer(self, request: RecordedRequest) -> tuple[int, Any, dict[str, str]]:
         if request.headers.get("authorization", "") not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
             return 401, {"message": "Bad credentials"}, {}
+        if request.path == "/user":
+            # An installation token (what GITHUB_TOKEN is) may not read the authenticated user.
+            return 403, {**FORBIDDEN, "documentation_url": "https://docs.github.com/rest/users/users#get-the-authenticated-user"}, {}
         if request.method in ("POST", "PATCH") and self.writes_forbidden:
             return 403, FORBIDDEN, {}
         if match := _LIST_OR_CREATE.fullmatch(request.path):

@@ -20,6 +20,7 @@ import requests
 
 from sandbox import make_server
 from sandbox.server import SandboxServer
+from suiterun.clock import Clock
 from suiterun.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +104,7 @@ def action_environ(tmp_path: Path, inputs: Mapping[str, str], extra_env: Mapping
     output.touch()
     summary.touch()
     environ = {
+        "GITHUB_ACTIONS": "true",
         "GITHUB_OUTPUT": str(output),
         "GITHUB_STEP_SUMMARY": str(summary),
         "GITHUB_WORKSPACE": str(tmp_path),
@@ -133,10 +135,10 @@ def run_in_process(
     inputs: Mapping[str, str],
     *,
     server: SandboxServer | None = None,
-    clock: FakeClock | None = None,
+    clock: Clock | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> ActionRun:
-    """Run main() with a fake clock (no real sleeping) and capture what it wrote."""
+    """Run main() with a fake clock (no real sleeping, unless a real one is given) and capture what it wrote."""
     if server is not None:
         server.reset()
     stdout = StringIO()

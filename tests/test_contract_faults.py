@@ -37,7 +37,7 @@ def test_trigger_retried_after_503_starts_exactly_one_run(vendor: str, sandbox: 
 def test_timeout_is_hard_and_reports_what_was_known(vendor: str, sandbox: SandboxServer, tmp_path: Path) -> None:
     clock = FakeClock()
     start = clock.now
-    run = run_case(vendor, Case("never", "timeout", 1, inputs={"timeout": "95s", "poll-interval": "10s"}), sandbox, tmp_path, clock)
+    run = run_case(vendor, Case("never", "timeout", 3, inputs={"timeout": "95s", "poll-interval": "10s"}), sandbox, tmp_path, clock)
     assert run.outputs["status"] == "timeout"
     assert clock.now - start <= 95 + 1e-6  # never slept past the deadline
     assert int(run.outputs["pending"]) > 0

@@ -121,7 +121,7 @@ def test_trigger_is_not_retried_when_a_run_may_exist(reply: Reply, message: str,
     [
         (401, {"message": "Unauthorized"}, r"Acme rejected the API key \(HTTP 401: Unauthorized\)\. Check that the api-key secret"),
         (403, {"error": "Forbidden"}, r"Acme rejected the API key \(HTTP 403: Forbidden\)"),
-        (404, {"detail": "Batch nope not found"}, r"Acme found no batch nope \(HTTP 404: Batch nope not found\)\. Check the ids"),
+        (404, {"detail": "Batch nope not found"}, r"Acme answered HTTP 404 \(not found\) to batch nope: Batch nope not found\. Check the ids"),
         (422, {"errors": ["bad field"]}, r"Acme answered HTTP 422 to batch nope: \[\"bad field\"\]\."),
     ],
 )

@@ -1,4 +1,4 @@
-"""The polling loop: interval with jitter, a hard deadline, transient errors tolerated, progress lines."""
+"""The polling loop: adaptive gaps with jitter, a hard deadline, transient errors tolerated, progress lines."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from suiterun.clock import Deadline
 from suiterun.errors import TransientVendorError, VendorError
-from suiterun.polling import ProgressLog, format_duration, poll_until_done
+from suiterun.polling import MIN_GAP, PollSchedule, ProgressLog, format_duration, poll_until_done
 from suiterun.results import Snapshot, TestResult, TestStatus
 from tests.support import FakeClock
 
@@ -32,13 +32,15 @@ def scripted(*results: Snapshot | Exception) -> tuple[list[int], object]:
     return calls, read
 
 
-def poll(read: object, clock: FakeClock, *, seconds: float = 600, interval: float = 10, log: list[str] | None = None) -> object:
+def poll(
+    read: object, clock: FakeClock, *, seconds: float = 600, interval: float = 10, log: list[str] | None = None, schedule: PollSchedule | None = None
+) -> object:
     lines: list[str] = [] if log is None else log
     return poll_until_done(
         read,  # type: ignore[arg-type]
         first=pending(0),
         deadline=Deadline.after(clock, seconds),
-        interval=interval,
+        schedule=schedule or PollSchedule.fixed(interval),
         progress=ProgressLog("Acme", clock, lines.append),
         on_transient=lambda message: lines.append(f"transient: {message}"),
         rng=random.Random(1),
@@ -51,6 +53,41 @@ def test_polls_until_done_with_jittered_interval(clock: FakeClock) -> None:
     assert result.snapshot.done and not result.timed_out  # type: ignore[attr-defined]
     assert len(calls) == 3
     assert all(9.0 <= s <= 11.0 for s in clock.sleeps) and len(set(clock.sleeps)) > 1
+
+
+def test_the_first_read_comes_two_seconds_after_the_trigger_then_gaps_double_up_to_the_interval(clock: FakeClock) -> None:
+    calls, read = scripted(*[pending(0)] * 6, pending(3, finished=True))
+    poll(read, clock, schedule=PollSchedule(15))
+    assert len(calls) == 7
+    nominal = [2, 4, 8, 15, 15, 15, 15]
+    assert all(0.9 * gap <= slept <= 1.1 * gap for slept, gap in zip(clock.sleeps, nominal, strict=True)), clock.sleeps
+
+
+@pytest.mark.parametrize("interval", [1, 1.5, 5, 15, 60])
+def test_no_gap_is_shorter_than_a_second_or_longer_than_the_interval_with_jitter(interval: float, clock: FakeClock) -> None:
+    _, read = scripted(*[pending(0)] * 30, pending(3, finished=True))
+    poll(read, clock, schedule=PollSchedule(interval))
+    assert all(MIN_GAP <= slept <= max(MIN_GAP, interval * 1.1) for slept in clock.sleeps), clock.sleeps
+    assert clock.sleeps[0] <= min(2, interval) * 1.1
+
+
+def test_a_long_run_costs_at_most_three_more_reads_than_a_fixed_interval() -> None:
+    def reads(schedule: PollSchedule, run_seconds: float) -> int:
+        clock = FakeClock()
+        end = clock.now + run_seconds
+        count = 0
+
+        def read() -> Snapshot:
+            nonlocal count
+            count += 1
+            return pending(3, finished=clock.now >= end)
+
+        poll(read, clock, schedule=schedule, seconds=3600)
+        return count
+
+    for interval in (5, 15, 30):
+        for run_seconds in (120, 600):
+            assert reads(PollSchedule(interval), run_seconds) <= reads(PollSchedule.fixed(interval), run_seconds) + 3
 
 
 def test_deadline_is_never_overslept(clock: FakeClock) -> None:

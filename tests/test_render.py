@@ -27,6 +27,8 @@ from suiterun.workflow import GitHubContext
 from tests.contract import Case, run_case
 
 GOLDEN = Path(__file__).parent / "golden"
+IF_REAL = '{% if vendor == "Autosana" %}'  # true for a run, false for the sample results a template is checked with
+RECURSIVE = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"
 GITHUB = GitHubContext(workspace=Path("/github/workspace"), repository="acme/shop", run_id="4242", run_attempt="1", workflow="CI", job="e2e")
 RUN_URL = "https://app.vendor.example/runs/r-1"
 
@@ -197,17 +199,26 @@ def test_a_user_summary_template_gets_the_documented_context_and_filters(sandbox
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("line one\n{{ counts.total }}\n{{ nope }}\n", "Input 'summary-template': ci/summary.md.j2 line 3: 'nope' is undefined (UndefinedError)."),
-        ("ok\n\n{{ counts.total / 0 }}", "Input 'summary-template': ci/summary.md.j2 line 3: division by zero (ZeroDivisionError)."),
-        ("a\n{{ vendor.__class__.__mro__ }}", "Input 'summary-template': ci/summary.md.j2 line 2:"),
+        # Each fails only with the run's own data (the check before the run renders sample results of "Sample vendor").
+        (
+            IF_REAL + "line one\n{{ counts.total }}\n{{ nope }}\n{% endif %}",
+            "Input 'summary-template': ci/summary.md.j2 line 3: 'nope' is undefined (UndefinedError).",
+        ),
+        (
+            IF_REAL + "ok\n\n{{ counts.total / 0 }}{% endif %}",
+            "Input 'summary-template': ci/summary.md.j2 line 3: division by zero (ZeroDivisionError).",
+        ),
+        (IF_REAL + "a\n{{ vendor.__class__.__mro__ }}{% endif %}", "Input 'summary-template': ci/summary.md.j2 line 2:"),
+        (IF_REAL + RECURSIVE + "{% endif %}", "Input 'summary-template': ci/summary.md.j2 line 1: it calls itself without end"),
     ],
 )
 def test_a_template_failing_at_render_time_is_one_line_and_the_builtin_summary_explains(
     template: str, expected: str, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     name = write_template(tmp_path, template)
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"summary-template": name}), sandbox, tmp_path)
-    assert run.outputs["status"] == "error" and run.exit_code == 1
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"summary-template": name}), sandbox, tmp_path)
+    assert run.outputs["status"] == "error" and run.exit_code == 2
+    assert run.requests  # the run itself happened: only the summary failed
     assert run.results["reason"].startswith(expected), run.results["reason"]
     error_lines = [line for line in run.log.splitlines() if line.startswith("::error")]
     assert len(error_lines) == 1 and expected.split(" line", maxsplit=1)[0] in error_lines[0]
@@ -231,6 +242,19 @@ def test_a_sandbox_escape_is_a_security_error(tmp_path: Path) -> None:
         ({"ci/summary.md.j2": "a\n{% for x in tests %}\n"}, "ci/summary.md.j2", "ci/summary.md.j2 line 2: Unexpected end of template"),
         ({}, "ci/missing.md.j2", "the template 'ci/missing.md.j2' is not in the workspace"),
         ({}, "../outside.md.j2", "leads outside it"),
+        # Found by rendering sample results before the run, so no vendor run is spent on a template that cannot work.
+        ({"ci/summary.md.j2": "a\n{{ nope }}"}, "ci/summary.md.j2", "ci/summary.md.j2 line 2: 'nope' is undefined (UndefinedError)"),
+        (
+            {"ci/summary.md.j2": "ok\n{% include 'ci/part.md.j2' %}"},
+            "ci/summary.md.j2",
+            "ci/summary.md.j2 line 2 includes 'ci/part.md.j2', which is not in the workspace",
+        ),
+        (
+            {"ci/summary.md.j2": RECURSIVE},
+            "ci/summary.md.j2",
+            "ci/summary.md.j2 line 1: it calls itself without end (maximum recursion depth exceeded)",
+        ),
+        ({"ci/summary.md.j2": "{{ 'x' * 10000000 }}"}, "ci/summary.md.j2", "is too large (OverflowError)"),
     ],
 )
 def test_a_broken_or_missing_template_stops_the_step_before_any_run(
@@ -238,15 +262,15 @@ def test_a_broken_or_missing_template_stops_the_step_before_any_run(
 ) -> None:
     for name, text in files.items():
         write_template(tmp_path, text, name)
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"summary-template": value}), sandbox, tmp_path)
-    assert run.outputs["status"] == "error" and run.exit_code == 1
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"summary-template": value}), sandbox, tmp_path)
+    assert run.outputs["status"] == "error" and run.exit_code == 2
     assert "Input 'summary-template'" in run.log and expected in run.log
     assert run.requests == []
-    assert "## 🛑 Vendor tests: error" in run.summary
+    assert "## 🛑 Autosana: error" in run.summary
 
 
 def test_the_comment_template_input_is_checked_the_same_way(sandbox: SandboxServer, tmp_path: Path) -> None:
     name = write_template(tmp_path, "{% if %}", "ci/comment.md.j2")
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"comment-template": name}), sandbox, tmp_path)
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"comment-template": name}), sandbox, tmp_path)
     assert "Input 'comment-template': ci/comment.md.j2 line 1:" in run.log
     assert run.requests == []

@@ -98,7 +98,7 @@ def test_mixed_results_carry_messages_and_statuses(sandbox: SandboxServer, tmp_p
 
 def test_reports_are_written_on_timeout_with_what_was_known(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = run_with_reports("autosana", "never", sandbox, tmp_path, timeout="1m")
-    assert run.outputs["status"] == "timeout" and run.exit_code == 1
+    assert run.outputs["status"] == "timeout" and run.exit_code == 3
     cases = junit_cases(tmp_path / "reports/junit.xml")
     assert ("Autosana run", "error") in cases
     assert [outcome for name, outcome in cases if name != "Autosana run"] == ["skipped"] * int(run.outputs["pending"])
@@ -124,8 +124,8 @@ def test_no_report_inputs_write_nothing_and_outputs_are_empty(sandbox: SandboxSe
     [("/tmp/junit.xml", "must be a path relative to the workspace"), ("../junit.xml", "leads outside it"), ("a/../../x.xml", "leads outside it")],
 )
 def test_report_paths_must_stay_in_the_workspace(value: str, expected: str, sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"junit-file": value}), sandbox, tmp_path)
-    assert run.outputs["status"] == "error" and run.exit_code == 1
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"junit-file": value}), sandbox, tmp_path)
+    assert run.outputs["status"] == "error" and run.exit_code == 2
     assert "Input 'junit-file' must" in run.log and expected in run.log
     assert run.requests == []  # nothing was started
 
@@ -133,7 +133,7 @@ def test_report_paths_must_stay_in_the_workspace(value: str, expected: str, sand
 def test_a_file_from_an_earlier_step_is_not_overwritten(sandbox: SandboxServer, tmp_path: Path) -> None:
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports/ctrf.json").write_text("earlier step", encoding="utf-8")
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"ctrf-file": "reports/ctrf.json"}), sandbox, tmp_path)
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"ctrf-file": "reports/ctrf.json"}), sandbox, tmp_path)
     assert run.outputs["status"] == "error"
     assert "Input 'ctrf-file': 'reports/ctrf.json' already exists" in run.log
     assert (tmp_path / "reports/ctrf.json").read_text(encoding="utf-8") == "earlier step"
@@ -142,8 +142,8 @@ def test_a_file_from_an_earlier_step_is_not_overwritten(sandbox: SandboxServer, 
 
 def test_a_path_that_cannot_be_written_is_an_error_naming_the_input(sandbox: SandboxServer, tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file where a folder should be", encoding="utf-8")
-    run = run_case("autosana", Case("pass", "error", 1, inputs={"junit-file": "blocker/junit.xml"}), sandbox, tmp_path)
-    assert run.outputs["status"] == "error" and run.exit_code == 1
+    run = run_case("autosana", Case("pass", "error", 2, inputs={"junit-file": "blocker/junit.xml"}), sandbox, tmp_path)
+    assert run.outputs["status"] == "error" and run.exit_code == 2
     assert "Input 'junit-file': could not write 'blocker/junit.xml'" in run.log
     assert run.outputs["junit-file"] == ""
     assert "could not write" in run.summary

@@ -31,10 +31,10 @@ CASES = [
     ),
     Case("terminated", "failed", 1, {"total": 4, "errored": 4}),
     Case("unrunnable", "failed", 1, {"total": 4, "passed": 2, "errored": 2}),
-    Case("skipped", "error", 1, {"total": 4, "skipped": 4}, in_summary=("no tests ran",)),
-    Case("empty", "error", 1, {"total": 0}, in_log=("AIVA found nothing for test id 'test-1' (HTTP 404: Test 'test-1' not found)",)),
+    Case("skipped", "error", 3, {"total": 4, "skipped": 4}, in_summary=("no tests ran",)),
+    Case("empty", "error", 3, {"total": 0}, in_log=("AIVA found nothing for test id 'test-1' (HTTP 404: Test 'test-1' not found)",)),
     # An unknown word keeps its runs pending until the timeout, with one warning naming it.
-    Case("unknown-status", "timeout", 1, {"total": 4, "passed": 2, "pending": 2}, in_log=("'weird-new-state'",)),
+    Case("unknown-status", "timeout", 3, {"total": 4, "passed": 2, "pending": 2}, in_log=("'weird-new-state'",)),
     Case("pass", "passed", 0, {"total": 2, "passed": 2}, inputs={"tests": "", "test-names": "Basic test\nCheckout, guest"}),
     Case("pass", "passed", 0, {"total": 3}, inputs={"tests": "t-1", "test-names": "Basic test,Search", "gateway": "Office"}),
     # A batch by labels: the scenario's tests are the batch's tests.
@@ -50,11 +50,11 @@ CASES = [
     Case("unrunnable", "failed", 1, {"total": 2, "errored": 1}, inputs=BATCH, in_summary=("The test failed to start.",)),
     Case("terminated", "failed", 1, {"total": 2, "errored": 2}, inputs=BATCH),
     Case("counter-mismatch", "failed", 1, {"total": 3, "passed": 3}, inputs=BATCH, in_summary=("counts 5 tests but lists 3",)),
-    Case("empty", "error", 1, {"total": 0}, inputs=BATCH, in_summary=("no tests ran",)),
-    Case("skipped", "error", 1, {"total": 1, "skipped": 1}, inputs=BATCH),
-    Case("unknown-status", "error", 1, {"total": 2, "passed": 1, "pending": 1}, inputs=BATCH, in_log=("'weird-new-state'",)),
+    Case("empty", "error", 3, {"total": 0}, inputs=BATCH, in_summary=("no tests ran",)),
+    Case("skipped", "error", 3, {"total": 1, "skipped": 1}, inputs=BATCH),
+    Case("unknown-status", "error", 3, {"total": 2, "passed": 1, "pending": 1}, inputs=BATCH, in_log=("'weird-new-state'",)),
     Case("pass+flaky", "passed", 0, inputs=BATCH),
-    Case("pass+html", "error", 1, inputs=BATCH, in_log=("HTML", "not its web app")),
+    Case("pass+html", "error", 3, inputs=BATCH, in_log=("HTML", "not its web app")),
 ]
 
 
@@ -141,15 +141,15 @@ def test_a_single_test_links_its_result_as_the_run_url(sandbox: SandboxServer, t
     ],
 )
 def test_input_errors_name_the_input(inputs: dict[str, str], message: str, sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("aiva", Case("pass", "error", 1, inputs=inputs), sandbox, tmp_path)
+    run = run_case("aiva", Case("pass", "error", 2, inputs=inputs), sandbox, tmp_path)
     assert run.outputs["status"] == "error"
-    assert run.exit_code == 1
+    assert run.exit_code == 2
     assert message in run.log
     assert not run.requests  # nothing was sent
 
 
 def test_wrong_key_names_where_to_get_one(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("aiva", Case("wrong-key", "error", 1), sandbox, tmp_path)
+    run = run_case("aiva", Case("wrong-key", "error", 3), sandbox, tmp_path)
     assert "AIVA rejected the API key (HTTP 401: Unauthorized)" in run.log
     assert "they start with aiva_" in run.log
 

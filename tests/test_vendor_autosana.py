@@ -22,9 +22,9 @@ CASES = [
     Case("terminated", "failed", 1, {"total": 2, "passed": 0, "errored": 2}, in_summary=("terminated",)),
     Case("group-error", "failed", 1, {"total": 3, "passed": 3, "failed": 0}, in_summary=("ended in", "error")),
     Case("counter-mismatch", "failed", 1, {"total": 3, "passed": 3}, in_summary=("counts 5 flows but lists 3",)),
-    Case("empty", "error", 1, {"total": 0}, in_summary=("no tests ran",)),
-    Case("skipped", "error", 1, {"total": 1, "skipped": 1}),
-    Case("unknown-status", "error", 1, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
+    Case("empty", "error", 3, {"total": 0}, in_summary=("no tests ran",)),
+    Case("skipped", "error", 3, {"total": 1, "skipped": 1}),
+    Case("unknown-status", "error", 3, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
     Case("pass", "passed", 0, inputs={"app-id": "", "bundle-id": "com.acme.shop", "platform": "android"}),
 ]
 

@@ -31,20 +31,20 @@ CASES = [
     Case("terminated", "cancelled", 1, {"total": 2, "passed": 0, "skipped": 2}),
     Case("group-error", "failed", 1, {"total": 3, "passed": 3, "failed": 0}, in_summary=("as 'failure' although no test is reported as failed",)),
     Case("counter-mismatch", "failed", 1, {"total": 3, "passed": 3}, in_summary=("counts 5 tests and 3 successes but lists 3 tests",)),
-    Case("empty", "error", 1, {"total": 0}, in_summary=("no tests ran",)),
+    Case("empty", "error", 3, {"total": 0}, in_summary=("no tests ran",)),
     Case("skipped", "failed", 1, {"total": 1, "errored": 1}, in_summary=("maintenance",)),
     Case("unknown-status", "failed", 1, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
     Case("injection", "failed", 1, {"total": 2, "passed": 1, "failed": 1}),
     Case("pass", "passed", 0, inputs={"tests": "1389,1390", "variables": "PR=42", "variable-group-id": "7", "run-name": "Nightly"}),
     # Input errors: one line naming the input, before anything is sent.
-    Case("pass", "error", 1, inputs={"api-url": ""}, in_log=("Input 'api-url' is required for vendor kapptivate",)),
-    Case("pass", "error", 1, inputs={"tests": ""}, in_log=("Kapptivate needs input 'tests'",)),
-    Case("pass", "error", 1, inputs={"tests": "1389,login"}, in_log=("Input 'tests' must list Kapptivate test ids", "'login'")),
-    Case("pass", "error", 1, inputs={"devices": ""}, in_log=("Kapptivate needs input 'devices'",)),
-    Case("pass", "error", 1, inputs={"devices": '["Pixel 8"]'}, in_log=("Input 'devices' must be a JSON object",)),
-    Case("pass", "error", 1, inputs={"devices": "{}"}, in_log=("Input 'devices' is an empty JSON object",)),
-    Case("pass", "error", 1, inputs={"variable-group-id": "abc"}, in_log=("Input 'variable-group-id'",)),
-    Case("pass", "error", 1, inputs={"suites": "s-1"}, in_log=("'suites' does not apply to vendor kapptivate",)),
+    Case("pass", "error", 2, inputs={"api-url": ""}, in_log=("Input 'api-url' is required for vendor kapptivate",)),
+    Case("pass", "error", 2, inputs={"tests": ""}, in_log=("Kapptivate needs input 'tests'",)),
+    Case("pass", "error", 2, inputs={"tests": "1389,login"}, in_log=("Input 'tests' must be a list of Kapptivate test ids", "'login'")),
+    Case("pass", "error", 2, inputs={"devices": ""}, in_log=("Kapptivate needs input 'devices'",)),
+    Case("pass", "error", 2, inputs={"devices": '["Pixel 8"]'}, in_log=("Input 'devices' must be a JSON object",)),
+    Case("pass", "error", 2, inputs={"devices": "{}"}, in_log=("Input 'devices' is an empty JSON object",)),
+    Case("pass", "error", 2, inputs={"variable-group-id": "abc"}, in_log=("Input 'variable-group-id'",)),
+    Case("pass", "error", 2, inputs={"suites": "s-1"}, in_log=("'suites' does not apply to vendor kapptivate",)),
 ]
 
 
@@ -123,7 +123,7 @@ def test_a_trigger_answer_without_a_result_path_fails_loudly_and_sends_the_token
     answer: dict[str, object], sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(sandbox.emulators["kapptivate"], "_start", lambda body, script: Reply(200, answer))
-    run = check_case("kapptivate", Case("pass", "error", 1, in_log=("Kapptivate did not start a run",)), sandbox, tmp_path)
+    run = check_case("kapptivate", Case("pass", "error", 3, in_log=("Kapptivate did not start a run",)), sandbox, tmp_path)
     assert not [r for r in run.requests if r["method"] == "GET"]
 
 
@@ -164,7 +164,7 @@ def test_a_lone_counted_test_gets_the_run_duration(sandbox: SandboxServer, tmp_p
 
 
 def test_rows_stay_pending_per_requested_test_while_the_run_is_ongoing(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("kapptivate", Case("never", "timeout", 1, inputs={"tests": "1389,1390", "timeout": "1m"}), sandbox, tmp_path)
+    run = run_case("kapptivate", Case("never", "timeout", 3, inputs={"tests": "1389,1390", "timeout": "1m"}), sandbox, tmp_path)
     assert [(test["name"], test["status"], test["id"]) for test in run.results["tests"]] == [
         ("CI 0123456: test 1389", "pending", "1389"),
         ("CI 0123456: test 1390", "pending", "1390"),
@@ -221,7 +221,7 @@ def test_a_second_401_is_the_key_error_and_starts_nothing(sandbox: SandboxServer
     monkeypatch.setattr(emulator, "token_lifetime", 0.0)  # every token is already expired when it is used
     before = emulator.runs_created
     run = check_case(
-        "kapptivate", Case("pass", "error", 1, in_log=("Kapptivate rejected a freshly issued token for the test run request",)), sandbox, tmp_path
+        "kapptivate", Case("pass", "error", 3, in_log=("Kapptivate rejected a freshly issued token for the test run request",)), sandbox, tmp_path
     )
     assert len(run.requests_to("POST", "/api/auth/refresh-token/")) == 2
     assert len(run.requests_to("POST", "/api/v1/continuous_integration/")) == 2
@@ -230,7 +230,7 @@ def test_a_second_401_is_the_key_error_and_starts_nothing(sandbox: SandboxServer
 
 def test_a_rejected_api_key_names_the_key(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = check_case(
-        "kapptivate", Case("wrong-key", "error", 1, in_log=("Kapptivate refused to issue a token for the API key (HTTP 401",)), sandbox, tmp_path
+        "kapptivate", Case("wrong-key", "error", 3, in_log=("Kapptivate refused to issue a token for the API key (HTTP 401",)), sandbox, tmp_path
     )
     assert len(run.requests) == 1
 

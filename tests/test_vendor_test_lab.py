@@ -36,9 +36,9 @@ CASES = [
         in_summary=("could not start Reset password", "Target URL is unreachable"),
     ),
     Case("skipped", "failed", 1, {"total": 1, "skipped": 1}, in_summary=("started no job",)),
-    Case("empty", "error", 1, in_log=("found no test plans for the run request for project 7", "No test plans found")),
-    Case("limit", "error", 1, in_log=("lack of credits (HTTP 402", "Top up")),
-    Case("rate-limited", "error", 1, in_log=("HTTP 429", "100 requests a minute")),
+    Case("empty", "error", 3, in_log=("found no test plans for the run request for project 7", "No test plans found")),
+    Case("limit", "error", 3, in_log=("lack of credits (HTTP 402", "Top up")),
+    Case("rate-limited", "error", 3, in_log=("HTTP 429", "100 requests a minute")),
     Case("pass", "triggered", 0, {"total": 2}, inputs={**ALL, "tests": "1, 2"}),
     Case("pass", "failed", 1, {"total": 2, "pending": 1, "errored": 1}, inputs={**ALL, "tests": "2,9"}, in_summary=("Test plan not found",)),
     Case("pass", "triggered", 0, {"total": 3}, inputs={**ALL, "labels": "smoke"}),
@@ -46,10 +46,10 @@ CASES = [
 
 # What test_contract_faults.py runs for vendors that can poll, adapted to a trigger-only vendor.
 FAULT_CASES = [
-    Case("wrong-key", "error", 1, in_log=("rejected the API key (HTTP 401: Invalid API key)",)),
+    Case("wrong-key", "error", 3, in_log=("rejected the API key (HTTP 401: Invalid API key)",)),
     Case("pass+trigger503", "triggered", 0, {"total": 3}),
-    Case("pass+html", "error", 1, in_log=("HTML",)),
-    Case("pass+down", "error", 1, in_log=("503",)),
+    Case("pass+html", "error", 3, in_log=("HTML",)),
+    Case("pass+down", "error", 3, in_log=("503",)),
     Case("pass", "triggered", 0, inputs={"fail-on": "never"}),
     Case("mixed", "failed", 0, inputs={"fail-on": "never"}),
     Case("mixed", "failed", 0, inputs={"fail-on": "error"}),
@@ -85,7 +85,7 @@ def test_trigger_retried_after_503_starts_each_job_once(sandbox: SandboxServer, 
 def test_rate_limit_is_retried_then_reported_creating_nothing(sandbox: SandboxServer, tmp_path: Path) -> None:
     emulator = sandbox.emulators["test-lab"]
     before = emulator.runs_created
-    run = run_case("test-lab", Case("rate-limited", "error", 1), sandbox, tmp_path)
+    run = run_case("test-lab", Case("rate-limited", "error", 3), sandbox, tmp_path)
     assert len(run.requests_to("POST", "/api/v1/run")) == 4
     assert emulator.runs_created == before
     assert "Wait for running jobs to finish" in run.log
@@ -93,7 +93,7 @@ def test_rate_limit_is_retried_then_reported_creating_nothing(sandbox: SandboxSe
 
 def test_redirect_from_the_bare_host_is_not_followed(sandbox: SandboxServer, tmp_path: Path) -> None:
     inputs = {"api-url": sandbox_url(sandbox, "test-lab") + "/bare"}
-    run = check_case("test-lab", Case("pass", "error", 1, inputs=inputs), sandbox, tmp_path)
+    run = check_case("test-lab", Case("pass", "error", 3, inputs=inputs), sandbox, tmp_path)
     assert "https://www.test-lab.ai/api/v1/run" in run.log and "set api-url" in run.log
     assert len(run.requests) == 1  # no GET to the redirect target, no second POST
 
@@ -131,7 +131,7 @@ def test_cookies_are_sent_and_their_values_masked(sandbox: SandboxServer, tmp_pa
         ({"tests": "1"}, "got 'tests' and 'project-id'"),
         ({"project-id": "", "tests": "1", "labels": "smoke"}, "got 'tests' and 'labels'"),
         ({**ALL, "labels": "smoke, nightly"}, "Input 'labels': Test-Lab runs the plans of one label, got 2"),
-        ({**ALL, "tests": "1,login"}, "Input 'tests': Test-Lab test plan ids are numbers, got 'login'"),
+        ({**ALL, "tests": "1,login"}, "Input 'tests' must be a list of Test-Lab test plan ids (whole numbers), got 'login'"),
         ({"project-id": "acme"}, "Input 'project-id' must be a whole number"),
         ({"test-type": "fast"}, "Input 'test-type' has unsupported value 'fast', expected one of: quickTest, deepTest"),
         ({"build-id": "b" * 101}, "Input 'build-id' is 101 characters long; Test-Lab accepts at most 100"),
@@ -148,15 +148,15 @@ def test_cookies_are_sent_and_their_values_masked(sandbox: SandboxServer, tmp_pa
     ],
 )
 def test_invalid_inputs_fail_before_any_request(inputs: dict[str, str], message: str, sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("test-lab", Case("pass", "error", 1, inputs=inputs), sandbox, tmp_path)
-    assert run.exit_code == 1 and run.outputs["status"] == "error"
+    run = run_case("test-lab", Case("pass", "error", 2, inputs=inputs), sandbox, tmp_path)
+    assert run.exit_code == 2 and run.outputs["status"] == "error"
     assert message in run.log, run.log
     assert "TOPSECRET" not in run.log + run.summary + "".join(run.outputs.values())
     assert run.requests == []
 
 
 def test_foreign_vendor_rejects_test_lab_inputs(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("testclix", Case("pass", "error", 1, inputs={"project-id": "7", "cookies": "[]"}), sandbox, tmp_path)
+    run = run_case("testclix", Case("pass", "error", 2, inputs={"project-id": "7", "cookies": "[]"}), sandbox, tmp_path)
     assert "Input 'project-id', 'cookies' does not apply to vendor testclix" in run.log
 
 

@@ -23,7 +23,6 @@ FOUR = {"tests": f"{ID1},{ID2}\n{ID3},{ID4}"}
 
 CASES = [
     Case("pass", "passed", 0, {"total": 2, "passed": 2, "failed": 0, "errored": 0, "pending": 0}),
-    # The sandbox shows the previous `pass` on the first read after an execute: it must not count.
     Case("mixed", "failed", 1, {"total": 4, "passed": 2, "failed": 2, "pending": 0}, inputs=FOUR, in_summary=("status 'error'",)),
     Case(
         "unrunnable",
@@ -32,11 +31,15 @@ CASES = [
         {"total": 2, "passed": 1, "errored": 1},
         in_summary=("'not recorded'", "was not executed: TestCLIX says"),
     ),
-    Case("unknown-status", "timeout", 1, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
-    Case("never", "timeout", 1, {"pending": 2}, in_summary=("processing",)),
-    Case("empty", "error", 1, in_log=(f"HTTP 404: Scenario doesn't exists to the status of test '{ID1}': there is no such test",)),
-    Case("limit", "error", 1, in_log=("HTTP 403: Execution limit exceeded", "Test Execution package")),
-    Case("wrong-key", "error", 1, in_log=("rejected the API key (HTTP 403: User is not authorized",)),
+    Case("unknown-status", "timeout", 3, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
+    Case("never", "timeout", 3, {"pending": 2}, in_summary=("processing",)),
+    # Over before the first read, with the same word as the run before: the execute's `queued` says it is this run's.
+    Case("quick", "passed", 0, {"total": 2, "passed": 2}),
+    # The execute answers `acknowledged` and the first read shows the last run's `pass`: only a visible start makes it count.
+    Case("stale", "passed", 0, {"total": 2, "passed": 2}),
+    Case("empty", "error", 3, in_log=(f"HTTP 404: Scenario doesn't exists to the status of test '{ID1}': there is no such test",)),
+    Case("limit", "error", 3, in_log=("HTTP 403: Execution limit exceeded", "Test Execution package")),
+    Case("wrong-key", "error", 3, in_log=("rejected the API key (HTTP 403: User is not authorized",)),
     Case("unrunnable", "failed", 1, {"errored": 1}, inputs={"wait": "false"}, in_summary=("not recorded",)),
 ]
 
@@ -55,14 +58,20 @@ def test_requests_are_url_encoded_read_before_execute_and_per_test(sandbox: Sand
     assert sorted(calls[:4]) == sorted(("GET", f"/v1/api/status/{path}") for path in encoded)
     assert calls[4:8] == [("POST", f"/v1/api/execute/{path}") for path in encoded]
     assert all(r["headers"]["x-api-key"] == "sandbox-mixed" and r["body"] is None for r in run.requests)
-    # Then each status round reads every test still pending exactly once (three rounds here).
+    # Then each status round reads every test still pending exactly once (two rounds here: processing, then the result).
     reads = [path for method, path in calls[8:] if method == "GET"]
-    assert sorted(reads) == sorted([f"/v1/api/status/{path}" for path in encoded] * 3)
+    assert sorted(reads) == sorted([f"/v1/api/status/{path}" for path in encoded] * 2)
     # Concurrent reads never mix results up: each test keeps its own outcome.
     by_id = {test["id"]: test["status"] for test in run.results["tests"]}
     assert by_id == {ID1: "passed", ID2: "failed", ID3: "failed", ID4: "passed"}
     assert run.outputs["run-ids"] == ",".join((ID1, ID2, ID3, ID4))
     assert run.outputs["run-url"] == ""
+
+
+def test_a_stale_result_is_not_taken_for_this_runs(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = check_case("testclix", Case("stale", "passed", 0), sandbox, tmp_path)
+    # Per test: the baseline read, then the stale `pass` (not accepted), `processing`, and the result.
+    assert len(run.requests_to("GET", "/v1/api/status/")) == 2 * 4
 
 
 def test_trigger_retried_after_503_executes_each_test_once(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -84,7 +93,7 @@ def test_wait_false_executes_without_reading(sandbox: SandboxServer, tmp_path: P
 
 
 def test_missing_tests_input(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = run_case("testclix", Case("pass", "error", 1, inputs={"tests": " , "}), sandbox, tmp_path)
+    run = run_case("testclix", Case("pass", "error", 2, inputs={"tests": " , "}), sandbox, tmp_path)
     assert "TestCLIX needs input 'tests'" in run.log
     assert run.requests == []
 
@@ -102,7 +111,7 @@ class _Reads:
 @pytest.mark.parametrize(
     ("before", "reads", "expected"),
     [
-        ("pass", ["pass"], TestStatus.PENDING),  # may be the old result: wait
+        ("pass", ["pass"], TestStatus.PENDING),  # the execute said nothing of a start, and this may be the old result: wait
         ("pass", ["pass", "processing", "pass"], TestStatus.PASSED),  # visibly ran, then passed
         ("pass", ["queued", "pass"], TestStatus.PASSED),
         ("error", ["pass"], TestStatus.PASSED),  # a different result is this run's
@@ -116,7 +125,7 @@ class _Reads:
         ("pass", ["processing", "not recorded"], TestStatus.ERRORED),
     ],
 )
-def test_a_result_counts_only_once_it_can_be_this_runs(before: str, reads: list[str], expected: TestStatus) -> None:
+def test_without_a_queued_execute_a_result_counts_only_once_it_can_be_this_runs(before: str, reads: list[str], expected: TestStatus) -> None:
     adapter = testclix.TestClixAdapter(cast(VendorClient, _Reads(list(reads))), testclix.TestClixOptions((ID1,), wait=True), RecordingReporter())
     adapter.tracked = [testclix.TrackedTest(results.TestResult(ID1, TestStatus.PENDING, id=ID1), before=before)]
     for _ in reads:
@@ -124,6 +133,13 @@ def test_a_result_counts_only_once_it_can_be_this_runs(before: str, reads: list[
     assert snapshot.tests[0].status is expected
     if expected is TestStatus.PENDING and reads[-1] in ("pass", "error"):
         assert "may be from before this run" in snapshot.tests[0].message
+
+
+@pytest.mark.parametrize("word", ["pass", "error"])
+def test_after_a_queued_execute_the_first_result_is_this_runs(word: str) -> None:
+    adapter = testclix.TestClixAdapter(cast(VendorClient, _Reads([word])), testclix.TestClixOptions((ID1,), wait=True), RecordingReporter())
+    adapter.tracked = [testclix.TrackedTest(results.TestResult(ID1, TestStatus.PENDING, id=ID1), before=word, started=True)]
+    assert adapter.poll().tests[0].status is (TestStatus.PASSED if word == "pass" else TestStatus.FAILED)
 
 
 def test_the_403_body_tells_a_used_up_limit_from_a_rejected_key() -> None:

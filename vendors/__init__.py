@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from vendors.aiva import AivaAdapter
-from vendors.autosana import AutosanaAdapter
-from vendors.base import VendorAdapter
-from vendors.kapptivate import KapptivateAdapter
-from vendors.test_lab import TestLabAdapter
-from vendors.testclix import TestClixAdapter
+from .aiva import AivaAdapter
+from .autosana import AutosanaAdapter
+from .base import VendorAdapter
+from .kapptivate import KapptivateAdapter
+from .test_lab import TestLabAdapter
+from .testclix import TestClixAdapter
 
 ADAPTERS: dict[str, type[VendorAdapter[Any]]] = {
     adapter.name: adapter for adapter in (AivaAdapter, AutosanaAdapter, KapptivateAdapter, TestLabAdapter, TestClixAdapter)

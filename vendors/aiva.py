@@ -13,7 +13,8 @@ from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int, 
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
-from vendors.base import Reporter, StatusWords, VendorAdapter
+
+from .base import Reporter, StatusWords, VendorAdapter
 
 # `Passed`, `Failed` and `FailedToStart` are AIVA's own words; a batch report adds
 # the CTRF words (passed, failed, skipped, pending, other). The in-progress and

@@ -12,7 +12,8 @@ from suiterun.inputs import Inputs, parse_list, parse_variables
 from suiterun.results import Detail, Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
-from vendors.base import Reporter, StatusWords, VendorAdapter
+
+from .base import Reporter, StatusWords, VendorAdapter
 
 # Flow statuses from Autosana's docs and its own CI tool. `terminated` is a run
 # that was stopped: it never counts as a pass (the vendor's tool once did).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +13,8 @@ from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int, 
 from suiterun.results import Detail, Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
-from vendors.base import Reporter, StatusWords, VendorAdapter
+
+from .base import Reporter, StatusWords, VendorAdapter
 
 REFRESH_PATH = "/api/auth/refresh-token/"
 REFRESH_WHAT = "the token request (POST /api/auth/refresh-token/)"
@@ -43,7 +43,6 @@ EXPLANATIONS = {"timed out": " (it hit Kapptivate's own time limit)", "maintenan
 # per-test entries under one of these keys, they become the rows; otherwise the
 # rows are built from the counters (see _rows_from_counts).
 TEST_LIST_KEYS = ("tests", "test_results", "executions")
-_TEST_ID = re.compile(r"[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -214,9 +213,7 @@ def default_run_name(context: GitHubContext) -> str:
 
 
 def _test_id(value: str) -> int:
-    if not _TEST_ID.fullmatch(value):
-        raise InputError(f"Input 'tests' must list Kapptivate test ids (whole numbers such as 1389), got '{value}'.")
-    return int(value)
+    return parse_positive_int("tests", value, what="a list of Kapptivate test ids (whole numbers such as 1389)")
 
 
 def _is_root_path(uri: Any) -> bool:

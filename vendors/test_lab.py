@@ -11,7 +11,8 @@ from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
-from vendors.base import Reporter, StatusWords, VendorAdapter
+
+from .base import Reporter, StatusWords, VendorAdapter
 
 # Per-job statuses from Test-Lab's docs: a started job is running, queued or
 # pending; newer docs add `error` (failed to start) and `skipped`.
@@ -154,9 +155,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
 
 
 def _plan_id(item: str) -> int:
-    if not item.isdigit():
-        raise InputError(f"Input 'tests': Test-Lab test plan ids are numbers, got '{item}'.")
-    return int(item)
+    return parse_positive_int("tests", item, what="a list of Test-Lab test plan ids (whole numbers)")
 
 
 def parse_cookies(value: str) -> tuple[Cookie, ...]:

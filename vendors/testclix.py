@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
+from suiterun.concurrency import map_concurrently
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
 from suiterun.inputs import Inputs, parse_bool, parse_list
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
-from vendors.base import Reporter, StatusWords, VendorAdapter
+
+from .base import Reporter, StatusWords, VendorAdapter
 
 # Status words from TestCLIX's docs (lower case in the API). `recorded`, `valid`
 # and `acknowledged` describe a scenario at rest, not a run: seen after an
@@ -28,6 +29,7 @@ STATUS = {
     "acknowledged": TestStatus.PENDING,
 }
 RUNNING = {"queued", "processing"}
+AT_REST = {"recorded", "valid", "acknowledged"}
 NOT_RECORDED = "not recorded"
 NOT_RECORDED_MESSAGE = "TestCLIX says this test is 'not recorded': it has no recorded scenario to run. Record it in TestCLIX, then re-run."
 MAX_PARALLEL_READS = 8  # status reads are one request per test
@@ -39,7 +41,7 @@ class TrackedTest:
 
     result: TestResult
     before: str = ""  # the status word read before the execute ("" when not read)
-    started: bool = False  # a status read showed queued/processing after the execute
+    started: bool = False  # the execute answer or a later status read showed queued/processing
     executed: bool = True  # False when TestCLIX did not queue it
 
 
@@ -97,7 +99,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
             if tracked.before == NOT_RECORDED:  # it cannot run: do not spend an execution on it
                 tracked.result = replace(tracked.result, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE)
             else:
-                tracked.result = self._execute(tracked.result)
+                tracked.result, tracked.started = self._execute(tracked.result)
             tracked.executed = tracked.result.status is TestStatus.PENDING
             self.tracked.append(tracked)
         return self._snapshot()
@@ -109,14 +111,19 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
             tracked.result = self._result(tracked, word)
         return self._snapshot()
 
-    def _execute(self, test: TestResult) -> TestResult:
+    def _execute(self, test: TestResult) -> tuple[TestResult, bool]:
+        """Execute one test; returns it and whether this run visibly started. The execute call's own
+        `queued` is this run's start (FACTS: trust it), so a quick result equal to the last one is accepted."""
         answer = self.client.post(f"/v1/api/execute/{quote(test.id, safe='')}", what=f"the execution of test '{test.id}'", body=None)
         word = _status_word(answer, f"the execution of test '{test.id}'")
         if word in RUNNING:
-            return replace(test, message=f"TestCLIX {word} the test")
+            return replace(test, message=f"TestCLIX {word} the test"), True
+        if word in AT_REST:
+            # Accepted without saying it queued the test: whatever result follows may be an earlier run's (see _result).
+            return replace(test, message=f"TestCLIX answered '{word}' to the execute call"), False
         if word == NOT_RECORDED:
-            return replace(test, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE)
-        return replace(test, status=TestStatus.ERRORED, message=f"TestCLIX did not queue the test: the execute call answered status '{word}'.")
+            return replace(test, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE), False
+        return replace(test, status=TestStatus.ERRORED, message=f"TestCLIX did not queue the test: the execute call answered status '{word}'."), False
 
     def _result(self, tracked: TrackedTest, word: str) -> TestResult:
         test = tracked.result
@@ -134,7 +141,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
                 message = NOT_RECORDED_MESSAGE
             case _ if word in RUNNING:
                 message = f"TestCLIX shows the test {word}"
-            case "recorded" | "valid" | "acknowledged":
+            case _ if word in AT_REST:
                 message = f"TestCLIX shows '{word}': this run has not visibly started"
             case _:
                 message = f"TestCLIX shows the status '{word}', which this action does not know"
@@ -142,10 +149,8 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
 
     def _read_statuses(self, test_ids: list[str] | tuple[str, ...]) -> list[str]:
         """The current status word of each test, read concurrently (one request per test)."""
-        if not test_ids:
-            return []
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL_READS, len(test_ids))) as pool:
-            return list(pool.map(self._read_status, test_ids))
+        # Daemon threads: a cancelled job exits at once instead of waiting for reads under way.
+        return map_concurrently(self._read_status, test_ids, workers=MAX_PARALLEL_READS)
 
     def _read_status(self, test_id: str) -> str:
         what = f"the status of test '{test_id}'"
