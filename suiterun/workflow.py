@@ -8,10 +8,11 @@ import os
 import sys
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from suiterun.gitmeta import GitMetadata
 from suiterun.secrets import Secrets, encodable
 from suiterun.text import log_safe
 
@@ -38,14 +39,16 @@ class GitHubContext:
     event_path: str = ""
     output_path: str = ""
     summary_path: str = ""
+    git: GitMetadata = field(default_factory=GitMetadata)  # the commit, branch and repository under test, from whatever CI this is
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> GitHubContext:
         def env(name: str, default: str = "") -> str:
             return environ.get(name, "") or default
 
+        workspace = Path(env("GITHUB_WORKSPACE", os.getcwd()))
         return cls(
-            workspace=Path(env("GITHUB_WORKSPACE", os.getcwd())),
+            workspace=workspace,
             in_actions=environ.get("GITHUB_ACTIONS") == "true",
             server_url=env("GITHUB_SERVER_URL", "https://github.com"),
             api_url=env("GITHUB_API_URL", "https://api.github.com"),
@@ -63,6 +66,7 @@ class GitHubContext:
             event_path=env("GITHUB_EVENT_PATH"),
             output_path=env("GITHUB_OUTPUT"),
             summary_path=env("GITHUB_STEP_SUMMARY"),
+            git=GitMetadata.from_environ(environ, cwd=workspace),
         )
 
     @property

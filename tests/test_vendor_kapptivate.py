@@ -10,6 +10,7 @@ import requests
 from sandbox.kapptivate import STORAGE, KapptivateEmulator
 from sandbox.server import Reply, SandboxServer
 from suiterun.clock import Deadline
+from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
 from suiterun.workflow import GitHubContext
@@ -92,11 +93,11 @@ def test_optional_fields_are_left_out_and_the_run_is_named_after_the_workflow_ru
     [
         ("CI", "12", "0123456789abcdef", "CI #12 0123456"),
         ("CI", "", "0123456789abcdef", "CI 0123456"),
-        ("", "", "", "GitHub Actions"),
+        ("", "", "", "suiterun"),
     ],
 )
 def test_default_run_name_leaves_out_what_is_unknown(workflow: str, run_number: str, sha: str, expected: str) -> None:
-    context = GitHubContext(workspace=Path("."), workflow=workflow, run_number=run_number, sha=sha)
+    context = GitHubContext(workspace=Path("."), workflow=workflow, run_number=run_number, git=GitMetadata(commit_sha=sha))
     assert default_run_name(context) == expected
 
 

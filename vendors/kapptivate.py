@@ -207,8 +207,8 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
 
 
 def default_run_name(context: GitHubContext) -> str:
-    """`<workflow> #<run number> <short sha>`, leaving out what the runner did not say."""
-    parts = (context.workflow or "GitHub Actions", f"#{context.run_number}" if context.run_number else "", context.sha[:7])
+    """`<workflow> #<run number> <short sha>`, leaving out what the CI did not say."""
+    parts = (context.workflow or "suiterun", f"#{context.run_number}" if context.run_number else "", context.git.commit_sha[:7])
     return " ".join(part for part in parts if part)
 
 

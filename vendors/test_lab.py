@@ -71,7 +71,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
         test_type = inputs.get("test-type")
         if test_type and test_type.lower() not in TEST_TYPES:
             raise InputError(f"Input 'test-type' has unsupported value '{test_type}', expected one of: quickTest, deepTest.")
-        build_id = inputs.get("build-id") or context.sha
+        build_id = inputs.get("build-id") or context.git.commit_sha
         if len(build_id) > MAX_BUILD_ID:
             raise InputError(f"Input 'build-id' is {len(build_id)} characters long; Test-Lab accepts at most {MAX_BUILD_ID}.")
         labels = parse_list(inputs.get("labels"))
