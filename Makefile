@@ -25,8 +25,9 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Four workers on two cores: many tests wait on a subprocess or a socket, not on the CPU.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 golden: venv  ## rewrite the golden summaries after an intended template change
 	UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_render.py

@@ -1,4 +1,5 @@
-"""The real entrypoint as a subprocess, from another directory, against the sandbox: what a runner sees."""
+"""The action as a runner runs it, against the sandbox: the real entrypoint as a subprocess from another directory where
+the process matters (exit code, real time, signals), the same environment in-process (fake clock) for the rest."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
-from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, sandbox_url
+from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, run_in_process, sandbox_url
 
 
-def autosana(server: SandboxServer, tmp_path: Path, key: str, **inputs: str) -> ActionRun:
+def autosana(server: SandboxServer, tmp_path: Path, key: str, *, process: bool = False, **inputs: str) -> ActionRun:
     base = {
         "vendor": "autosana",
         "api-key": key,
@@ -26,11 +27,13 @@ def autosana(server: SandboxServer, tmp_path: Path, key: str, **inputs: str) -> 
         "poll-interval": "1s",
         "timeout": "1m",
     }
-    return run_entrypoint(tmp_path, {**base, **inputs}, server=server)
+    if process:
+        return run_entrypoint(tmp_path, {**base, **inputs}, server=server)
+    return run_in_process(tmp_path, {**base, **inputs}, server=server)
 
 
 def test_all_pass_exits_0_with_counts(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-pass")
+    run = autosana(sandbox, tmp_path, "sandbox-pass", process=True)
     assert run.exit_code == 0, run.log
     assert run.outputs["status"] == "passed"
     assert (run.outputs["total"], run.outputs["passed"], run.outputs["failed"]) == ("3", "3", "0")
@@ -40,7 +43,7 @@ def test_all_pass_exits_0_with_counts(sandbox: SandboxServer, tmp_path: Path) ->
 
 
 def test_mixed_failures_exit_1_with_messages_in_summary(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-mixed")
+    run = autosana(sandbox, tmp_path, "sandbox-mixed", process=True)
     assert run.exit_code == 1
     assert run.outputs["status"] == "failed"
     assert "Expected the error 'Card expired'" in run.summary
@@ -67,7 +70,7 @@ def test_wait_false_makes_no_status_request(sandbox: SandboxServer, tmp_path: Pa
 
 
 def test_a_run_that_never_finishes_stops_at_the_timeout(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-never", timeout="3s")
+    run = autosana(sandbox, tmp_path, "sandbox-never", process=True, timeout="2s")  # real time: the deadline holds in a real process
     assert run.exit_code == 3
     assert run.outputs["status"] == "timeout"
     assert run.outputs["pending"] == "3"
@@ -82,7 +85,7 @@ def test_503_429_and_html_while_polling_do_not_break_a_run(sandbox: SandboxServe
 
 
 def test_wrong_key_gives_a_clear_error(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "not-a-real-key-123")
+    run = autosana(sandbox, tmp_path, "not-a-real-key-123", process=True)
     assert run.exit_code == 3
     assert run.outputs["status"] == "error"
     assert "Autosana rejected the API key (HTTP 401" in run.log

@@ -82,7 +82,7 @@ def test_3_a_dripping_status_body_ends_at_the_timeout_with_a_report(tmp_path: Pa
     dripping = Answer(body=batch([("Login", "passed", "")]), drip_seconds=1.0)
     with hostile_server(autosana(status=dripping)) as vendor:
         started = time.monotonic()
-        run = run_in_process(tmp_path, autosana_inputs(vendor.url, timeout="3s"), clock=SystemClock())
+        run = run_in_process(tmp_path, autosana_inputs(vendor.url, timeout="2s"), clock=SystemClock())
         elapsed = time.monotonic() - started
     assert run.outputs["status"] == "timeout", run.log
     assert run.exit_code == 3 and "timed out" in run.summary

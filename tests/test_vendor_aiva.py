@@ -14,7 +14,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestResult, TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import FakeClock, run_entrypoint, sandbox_url
+from tests.support import FakeClock, run_entrypoint, run_in_process, sandbox_url
 from vendors.aiva import AivaAdapter, AivaOptions, runs_by_id
 
 BATCH = {"tests": "", "labels": "smoke, regression"}
@@ -154,11 +154,11 @@ def test_wrong_key_names_where_to_get_one(sandbox: SandboxServer, tmp_path: Path
     assert "they start with aiva_" in run.log
 
 
-def test_entrypoint_pass_and_fail(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_single_runs_pass_and_a_batch_fails_as_the_runner_sees_it(sandbox: SandboxServer, tmp_path: Path) -> None:
     base = {"vendor": "aiva", "api-url": sandbox_url(sandbox, "aiva"), "poll-interval": "1s", "timeout": "1m", "tests": "a,b"}
     (tmp_path / "pass").mkdir()
     (tmp_path / "fail").mkdir()
-    passing = run_entrypoint(tmp_path / "pass", {**base, "api-key": "sandbox-pass"}, server=sandbox)
+    passing = run_in_process(tmp_path / "pass", {**base, "api-key": "sandbox-pass"}, server=sandbox)
     assert passing.exit_code == 0, passing.log
     assert (passing.outputs["status"], passing.outputs["passed"]) == ("passed", "2")
     assert "::error" not in passing.log
