@@ -20,6 +20,7 @@ UNRUNNABLE = "unrunnable"
 INJECTION_NAME = "a | b <img src=x> @someone"
 INJECTION_MESSAGE = "::error::x\n::warning title=pwned::y\n##[error]z"
 SLOW_SECONDS = 3.0
+LONG_SECONDS = 40.0
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,8 @@ SCRIPTS: dict[str, Script] = {
     "quick": Script(PASSING, polls=0),  # over before the first status read
     # TestCLIX: the execute call answers `acknowledged` instead of `queued`, and the first read shows the last run's result.
     "stale": Script(PASSING, extra={"execute_word": "acknowledged"}),
-    "slow": Script(PASSING, seconds=SLOW_SECONDS),
+    "slow": Script(PASSING, seconds=SLOW_SECONDS),  # over SLOW_SECONDS after the trigger (the benchmark's short run)
+    "long": Script(PASSING, seconds=LONG_SECONDS),  # the benchmark's long run
     "never": Script(PASSING, never=True),
     "many": Script(
         tuple(ScriptedTest(f"Generated test {n:04d}", FAIL if n % 10 == 0 else PASS, "Step 3 failed" if n % 10 == 0 else "") for n in range(2000))

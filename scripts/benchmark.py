@@ -1,4 +1,5 @@
-"""`make bench`: measure the action's start-up, finish-to-exit latency, memory and image; prints figures with their targets, not pass/fail."""
+"""`make bench`: measure the action's start-up, how soon it reports a finished run, memory and image; prints figures with
+their targets, not pass/fail."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import statistics
 import subprocess
 from collections.abc import Callable, Mapping
 
+from bench_verdict import verdict_figures
 from local_runner import ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
 
 from sandbox.scenarios import SLOW_SECONDS
@@ -17,7 +19,7 @@ BASE_IMAGE = "python:3.13-slim"
 
 
 def report(figure: str, value: str, target: str) -> None:
-    print(f"{figure:<44} {value:<28} target: {target}", flush=True)
+    print(f"{figure:<58} {value:<44} target: {target}", flush=True)
 
 
 def spread(values: list[float], unit: str = "s") -> str:
@@ -68,7 +70,7 @@ def main() -> int:
     with sandbox_process() as sandbox:
         print(f"Benchmark: the action against the sandbox at {sandbox.url}, {args.runs} runs per timing\n", flush=True)
         measure += [
-            ("process start -> first vendor request", lambda: spread(start_to_first_request(sandbox, None, args.runs)), "<= 0.5 s"),
+            ("process start -> first vendor request", lambda: spread(start_to_first_request(sandbox, None, args.runs)), "<= 0.15 s"),
             (
                 "run finished -> action exited",
                 lambda: spread(finish_to_exit(sandbox, args.runs)),
@@ -93,6 +95,9 @@ def main() -> int:
             ]
         for figure, value, target in measure:
             report(figure, value(), target)
+        print("\nAdaptive polling against a fixed interval (median of 3 runs each, all at once in real time; about a minute):", flush=True)
+        for figure, measured, target in verdict_figures(sandbox):
+            report(figure, measured, target)
     if not docker:
         print("\nDocker is not available (docker info failed): image figures skipped.")
     return 0

@@ -97,7 +97,7 @@ def run_action(inputs: Mapping[str, str], *, image: str | None) -> ActionRun:
         workspace.mkdir()
         (files / "output").touch()
         (files / "summary").touch()
-        environ = {f"INPUT_{name.upper()}": value for name, value in inputs.items()}
+        environ = {"GITHUB_ACTIONS": "true", **{f"INPUT_{name.upper()}": value for name, value in inputs.items()}}
         if image is None:
             environ |= {"GITHUB_OUTPUT": str(files / "output"), "GITHUB_STEP_SUMMARY": str(files / "summary"), "GITHUB_WORKSPACE": str(workspace)}
             command, cwd, env = [sys.executable, str(ROOT / "entrypoint.py")], workspace, {**os.environ, **environ}

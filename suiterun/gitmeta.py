@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ class GitMetadata:
 
 
 def run_git(args: list[str], cwd: Path) -> str:
+    import subprocess  # noqa: PLC0415 - only outside any known CI (start-up time)
+
     try:
         done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,5 +201,5 @@ def _escape_property(text: str) -> str:
 
 def _output_block(name: str, value: str) -> str:
     """One `name<<delimiter` block of GITHUB_OUTPUT; the delimiter is random, so no value can end the block early."""
-    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    delimiter = f"ghadelimiter_{os.urandom(16).hex()}"
     return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from sandbox.server import SandboxServer
 from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, run_in_process, sandbox_url
 
 
-def autosana(server: SandboxServer, tmp_path: Path, key: str, *, process: bool = False, **inputs: str) -> ActionRun:
+def autosana(server: SandboxServer, tmp_path: Path, key: str, inputs: Mapping[str, str] | None = None, *, process: bool = False) -> ActionRun:
     base = {
         "vendor": "autosana",
         "api-key": key,
@@ -27,9 +28,8 @@ def autosana(server: SandboxServer, tmp_path: Path, key: str, *, process: bool =
         "poll-interval": "1s",
         "timeout": "1m",
     }
-    if process:
-        return run_entrypoint(tmp_path, {**base, **inputs}, server=server)
-    return run_in_process(tmp_path, {**base, **inputs}, server=server)
+    given = {**base, **(inputs or {})}
+    return run_entrypoint(tmp_path, given, server=server) if process else run_in_process(tmp_path, given, server=server)
 
 
 def test_all_pass_exits_0_with_counts(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -57,20 +57,20 @@ def test_runs_that_are_not_passes(key: str, sandbox: SandboxServer, tmp_path: Pa
 
 
 def test_fail_on_never_exits_0(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-mixed", **{"fail-on": "never"})
+    run = autosana(sandbox, tmp_path, "sandbox-mixed", {"fail-on": "never"})
     assert run.exit_code == 0
     assert run.outputs["status"] == "failed"
 
 
 def test_wait_false_makes_no_status_request(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-pass", wait="false")
+    run = autosana(sandbox, tmp_path, "sandbox-pass", {"wait": "false"})
     assert run.exit_code == 0
     assert run.outputs["status"] == "triggered"
     assert [r["method"] for r in run.requests] == ["POST"]
 
 
 def test_a_run_that_never_finishes_stops_at_the_timeout(sandbox: SandboxServer, tmp_path: Path) -> None:
-    run = autosana(sandbox, tmp_path, "sandbox-never", process=True, timeout="2s")  # real time: the deadline holds in a real process
+    run = autosana(sandbox, tmp_path, "sandbox-never", {"timeout": "2s"}, process=True)  # real time: the deadline holds in a real process
     assert run.exit_code == 3
     assert run.outputs["status"] == "timeout"
     assert run.outputs["pending"] == "3"
