@@ -24,6 +24,9 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/actionlint
+	$(BIN)/zizmor --quiet --offline --min-severity medium .
+	$(BIN)/hadolint Dockerfile
 
 # Four workers on two cores: many tests wait on a subprocess or a socket, not on the CPU.
 test: lint

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.support import ROOT
+from tests.support import ROOT, parse_outputs
 from vendors import ADAPTERS, VENDOR_INPUTS
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
@@ -22,6 +23,23 @@ ACTION_STEP = next(step for step in JOB["steps"] if step.get("uses") == "./")
 
 def test_every_vendor_specific_input_is_forwarded() -> None:
     assert set(VENDOR_INPUTS) <= set(ACTION_STEP["with"]), "add the missing inputs under `with:` in e2e.yml"
+    assert all(value == f"${{{{ steps.inputs.outputs['{name}'] }}}}" for name, value in ACTION_STEP["with"].items())
+
+
+def test_an_entry_becomes_the_action_inputs_with_the_defaults(tmp_path: Path) -> None:
+    entry = {"name": "x", "vendor": "aiva", "key": "sandbox-mixed", "inputs": {"tests": "a,b", "timeout": "5m", "variables-per-test": '{"a": {}}'}}
+    output = tmp_path / "output"
+    env = {**os.environ, "ENTRY": json.dumps(entry), "SANDBOX": "http://127.0.0.1:9", "GITHUB_OUTPUT": str(output)}
+    subprocess.run([sys.executable, str(ROOT / "scripts/e2e_expect.py"), "inputs"], env=env, check=True)
+    assert parse_outputs(output.read_text(encoding="utf-8")) == {
+        "poll-interval": "1s",
+        "timeout": "5m",
+        "api-url": "http://127.0.0.1:9/aiva",
+        "tests": "a,b",
+        "variables-per-test": '{"a": {}}',
+        "vendor": "aiva",
+        "api-key": "sandbox-mixed",
+    }
 
 
 def test_every_vendor_has_a_passing_and_a_failing_entry() -> None:

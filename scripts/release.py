@@ -1,0 +1,88 @@
+"""The release steps that change files, for .github/workflows/release.yml (stdlib only; README: Releasing).
+
+  release.py version vX.Y.Z                        print `version=X.Y.Z` and `major=X` (for GITHUB_OUTPUT)
+  release.py notes X.Y.Z [--changelog FILE]        print the CHANGELOG.md section of X.Y.Z (the release notes)
+  release.py pin-image X.Y.Z IMAGE [--action FILE] point action.yml at the prebuilt IMAGE:X.Y.Z instead of the Dockerfile
+
+Each refuses, with one line on stderr and exit code 1, what would make a wrong release: a tag that is not vX.Y.Z, a
+version the changelog does not describe, an action.yml that does not build from `Dockerfile`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
+IMAGE = re.compile(r"ghcr\.io/[a-z0-9][a-z0-9._-]*/[a-z0-9][a-z0-9._-]*")
+BUILD_FROM_SOURCE = re.compile(r"^(?P<indent>[ \t]+)image: Dockerfile[ \t]*$", re.M)
+
+
+class ReleaseError(Exception):
+    """What makes this release wrong, in one line."""
+
+
+def parse_tag(tag: str) -> tuple[str, str]:
+    """`v1.2.3` -> (`1.2.3`, `1`)."""
+    match = VERSION.fullmatch(tag.removeprefix("v")) if tag.startswith("v") else None
+    if not match:
+        raise ReleaseError(f"The tag '{tag}' is not a release tag: releases are tagged vX.Y.Z, e.g. v1.2.3.")
+    return match.group(0), match.group(1)
+
+
+def release_notes(changelog: str, version: str) -> str:
+    """The body of the `## [X.Y.Z]` section, without its heading."""
+    heading = re.search(rf"^## \[{re.escape(version)}\][^\n]*\n", changelog, re.M)
+    if not heading:
+        raise ReleaseError(f"CHANGELOG.md has no section '## [{version}]': move the Unreleased entries under it before tagging.")
+    following = re.search(r"^## \[", changelog[heading.end() :], re.M)
+    body = changelog[heading.end() : heading.end() + following.start() if following else len(changelog)]
+    body = re.sub(r"^\[[^\]]+\]: \S+\s*$", "", body, flags=re.M).strip()  # link references belong to the whole file
+    if not body:
+        raise ReleaseError(f"The CHANGELOG.md section of {version} is empty.")
+    return body + "\n"
+
+
+def pin_image(action: str, version: str, image: str) -> str:
+    """action.yml with `image: Dockerfile` replaced by the prebuilt `docker://IMAGE:VERSION`; nothing else changes."""
+    if not VERSION.fullmatch(version):
+        raise ReleaseError(f"'{version}' is not a version X.Y.Z.")
+    if not IMAGE.fullmatch(image):
+        raise ReleaseError(f"'{image}' is not an image name ghcr.io/<owner>/<name> in lower case.")
+    found = BUILD_FROM_SOURCE.findall(action)
+    if len(found) != 1:
+        raise ReleaseError("action.yml must have exactly one line 'image: Dockerfile' (main builds from source); it has " + str(len(found)) + ".")
+    return BUILD_FROM_SOURCE.sub(lambda match: f"{match['indent']}image: docker://{image}:{version}", action)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="release.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("version").add_argument("tag")
+    notes = commands.add_parser("notes")
+    notes.add_argument("version")
+    notes.add_argument("--changelog", type=Path, default=ROOT / "CHANGELOG.md")
+    pin = commands.add_parser("pin-image")
+    pin.add_argument("version")
+    pin.add_argument("image")
+    pin.add_argument("--action", type=Path, default=ROOT / "action.yml")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "version":
+            version, major = parse_tag(args.tag)
+            print(f"version={version}\nmajor={major}")
+        elif args.command == "notes":
+            print(release_notes(args.changelog.read_text(encoding="utf-8"), args.version), end="")
+        else:
+            args.action.write_text(pin_image(args.action.read_text(encoding="utf-8"), args.version, args.image), encoding="utf-8")
+    except ReleaseError as exc:
+        print(f"release.py: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
