@@ -6,7 +6,7 @@ IMAGE ?= suiterun-action:dev
 SANDBOX_PORT ?= 8765
 ACT ?= $(shell command -v act 2>/dev/null || echo /opt/act-venv/bin/act)
 
-.PHONY: venv lock lint test demo e2e bench image clean golden
+.PHONY: venv lock generate lint test demo e2e bench image clean golden
 
 venv: $(BIN)/.installed
 
@@ -30,7 +30,7 @@ lint: venv
 
 # Four workers on two cores: many tests wait on a subprocess or a socket, not on the CPU.
 test: lint
-	$(BIN)/pytest -n 4
+	$(BIN)/pytest -n 4 --dist loadgroup
 
 golden: venv  ## rewrite the golden summaries after an intended template change
 	UPDATE_GOLDEN=1 $(BIN)/pytest tests/test_render.py
@@ -53,3 +53,6 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+generate: venv  ## after changing action.yml: regenerate composite/action.yml and suiterun/interface.py
+	$(BIN)/python scripts/generate_interface.py

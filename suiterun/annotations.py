@@ -13,6 +13,8 @@ MAX_TEST_ANNOTATIONS = 9
 def annotate_failures(outcome: Outcome, workflow: Workflow, *, step_fails: bool) -> None:
     """`::error` per failed or errored test when the step fails, `::warning` when it
     does not (fail-on error or never), then one `::notice` counting the rest."""
+    if not workflow.annotates_tests:
+        return
     failures = outcome.snapshot.failures
     annotate = workflow.error if step_fails else workflow.warning
     for test in failures[:MAX_TEST_ANNOTATIONS]:

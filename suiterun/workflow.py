@@ -84,6 +84,9 @@ class Workflow:
     """Writes what a run has to say. Every text passes the secrets' redaction, and every
     log line is flattened so vendor words can never become a workflow command."""
 
+    # One annotation per failed test shows on the run page and the pull request; a terminal has the result lines already.
+    annotates_tests = True
+
     def __init__(self, context: GitHubContext, secrets: Secrets | None = None, out: TextIO | None = None) -> None:
         self.context = context
         self.secrets = secrets or Secrets()
@@ -98,7 +101,8 @@ class Workflow:
         return self.secrets.redact(encodable(text))
 
     def info(self, line: str) -> None:
-        self._print(log_safe(self.redact(line), limit=2000))
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        self._print(indent + log_safe(self.redact(line), limit=2000))
 
     def warning(self, message: str, *, title: str = "") -> None:
         self._annotate("warning", message, title)
@@ -176,6 +180,8 @@ class Console(Workflow):
         self.outputs_file = outputs_file
         self.summary_file = summary_file
         self.summary_mode = "w"  # this run's first summary text replaces the file's; later notes are appended
+
+    annotates_tests = False
 
     def _annotate(self, kind: str, message: str, title: str) -> None:
         heading = f"{kind.capitalize()}: {title}: " if title else f"{kind.capitalize()}: "

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,11 @@ from tests.support import ROOT
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-CODE = "\n".join(path.read_text(encoding="utf-8") for folder in ("suiterun", "vendors") for path in (ROOT / folder).glob("*.py"))
+# The engine and the adapters, not the generated list of inputs (suiterun/interface.py), must read each input.
+CODE = "\n".join(
+    path.read_text(encoding="utf-8") for folder in ("suiterun", "vendors") for path in (ROOT / folder).glob("*.py") if path.name != "interface.py"
+)
+COMPOSITE = yaml.safe_load((ROOT / "composite/action.yml").read_text(encoding="utf-8"))
 
 
 def test_action_has_marketplace_metadata() -> None:
@@ -56,3 +62,26 @@ def test_readme_names_the_two_commands() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     assert "make test" in Path(ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_the_generated_files_are_up_to_date() -> None:
+    checked = subprocess.run([sys.executable, str(ROOT / "scripts/generate_interface.py"), "--check"], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_the_composite_variant_has_the_same_inputs_defaults_and_outputs() -> None:
+    assert COMPOSITE["inputs"] == ACTION["inputs"]
+    assert {name: spec["description"] for name, spec in COMPOSITE["outputs"].items()} == {
+        name: spec["description"] for name, spec in ACTION["outputs"].items()
+    }
+    assert all(spec["value"] == f"${{{{ steps.run.outputs['{name}'] }}}}" for name, spec in COMPOSITE["outputs"].items())
+
+
+def test_the_composite_variant_passes_inputs_only_through_env_and_execs_python() -> None:
+    steps = COMPOSITE["runs"]["steps"]
+    assert all("${{" not in step["run"] for step in steps), "an expression in a run: script is a script injection"
+    run = next(step for step in steps if step["id"] == "run")
+    assert run["run"].startswith('exec "$SUITERUN_PYTHON" ')  # so cancellation's signal reaches Python
+    assert {name: value for name, value in run["env"].items() if name.startswith("INPUT_")} == {
+        f"INPUT_{name.upper()}": f"${{{{ inputs['{name}'] }}}}" for name in ACTION["inputs"]
+    }
