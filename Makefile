@@ -45,7 +45,8 @@ ACT_RUNNER ?= -P ubuntu-latest=local/act-runner:bookworm --pull=false
 
 # e2e-reporting.yml runs on a pull request event; the script adds act's --env GITHUB_API_URL (a free port for the fake GitHub API).
 e2e:
-	$(ACT) push -W .github/workflows/e2e.yml $(ACT_RUNNER)
+	$(ACT) workflow_dispatch -W .github/workflows/e2e.yml $(ACT_RUNNER)
+	$(ACT) workflow_dispatch -W .github/workflows/e2e-composite.yml --matrix os:ubuntu-latest $(ACT_RUNNER)
 	$(PYTHON) scripts/e2e_reporting_check.py --act $(ACT) pull_request -e tests/e2e/pull_request.json -W .github/workflows/e2e-reporting.yml $(ACT_RUNNER)
 
 bench: venv

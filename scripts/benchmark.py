@@ -4,12 +4,16 @@ their targets, not pass/fail."""
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
+import sys
+import tempfile
+import time
 from collections.abc import Callable, Mapping
 
 from bench_verdict import verdict_figures
-from local_runner import ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
+from local_runner import ROOT, ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
 
 from sandbox.scenarios import SLOW_SECONDS
 
@@ -54,9 +58,26 @@ def peak_memory_mib(sandbox: Sandbox, key: str) -> float:
     return run.max_rss_kib / 1024
 
 
+def composite_setup_seconds(times: int) -> tuple[float, list[float]]:
+    """composite/install.py in an empty tool cache (cold: create the venv and install the locked wheels), then reusing it."""
+    with tempfile.TemporaryDirectory(prefix="suiterun-toolcache-") as cache:
+        environ = {**os.environ, "RUNNER_TOOL_CACHE": cache}
+        timings = []
+        for _ in range(times + 1):
+            started = time.monotonic()
+            subprocess.run([sys.executable, str(ROOT / "composite/install.py")], env=environ, capture_output=True, check=True)
+            timings.append(time.monotonic() - started)
+    return timings[0], timings[1:]
+
+
 def image_size_mib(image: str) -> float:
     size = subprocess.run(["docker", "image", "inspect", "--format", "{{.Size}}", image], capture_output=True, text=True, check=True).stdout
     return int(size) / 2**20
+
+
+def composite_setup(times: int) -> str:
+    cold, warm = composite_setup_seconds(times)
+    return f"cold {cold:.1f} s; warm {spread(warm)}"
 
 
 def main() -> int:
@@ -78,6 +99,7 @@ def main() -> int:
             ),
             ("peak memory, 4 tests with failure details", lambda: f"{peak_memory_mib(sandbox, 'sandbox-mixed'):.0f} MiB", "<= 100 MiB"),
             ("peak memory, 2000 tests", lambda: f"{peak_memory_mib(sandbox, 'sandbox-many'):.0f} MiB", "<= 100 MiB"),
+            ("composite variant set-up, cold and warm", lambda: composite_setup(args.runs), "cold: once per runner; warm <= 0.5 s"),
         ]
         if docker:
             measure += [

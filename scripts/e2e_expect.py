@@ -2,7 +2,8 @@
 the runner's python3).
 
 `e2e_expect.py inputs` writes the action's inputs for the entry to GITHUB_OUTPUT: the entry's `inputs`, `vendor` and
-`key` (as api-key), over the defaults below (api-url: the sandbox at SANDBOX for the vendor). The workflow passes each
+`key` (as api-key), over the defaults below (api-url: the sandbox at SANDBOX for the vendor; allow-http when SANDBOX
+is not a loopback address). The workflow passes each
 as `${{ steps.inputs.outputs[<name>] }}`, so one `with:` block serves every entry.
 
 `e2e_expect.py` (no argument) checks the step. It reads from the environment: ENTRY (the matrix entry as JSON), OUTCOME
@@ -20,12 +21,15 @@ import os
 import secrets
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULTS = {"poll-interval": "1s", "timeout": "2m"}
 
 
 def entry_inputs(entry: dict[str, Any], sandbox: str) -> dict[str, str]:
-    defaults = {**DEFAULTS, "api-url": f"{sandbox}/{entry['vendor']}"}
+    # A sandbox announced at the machine's own address (not loopback) is plain http across the Docker bridge.
+    local = urlsplit(sandbox).hostname in ("127.0.0.1", "localhost", "::1")
+    defaults = {**DEFAULTS, "api-url": f"{sandbox}/{entry['vendor']}", "allow-http": "false" if local else "true"}
     given = {name: str(value) for name, value in (entry.get("inputs") or {}).items()}
     return {**defaults, **given, "vendor": entry["vendor"], "api-key": entry["key"]}
 

@@ -35,6 +35,7 @@ def test_an_entry_becomes_the_action_inputs_with_the_defaults(tmp_path: Path) ->
         "poll-interval": "1s",
         "timeout": "5m",
         "api-url": "http://127.0.0.1:9/aiva",
+        "allow-http": "false",
         "tests": "a,b",
         "variables-per-test": '{"a": {}}',
         "vendor": "aiva",
