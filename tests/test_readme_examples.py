@@ -7,7 +7,9 @@ A Jinja block whose first line names a file (`{# path #}`) is written there firs
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import yaml
 
 from sandbox.scenarios import FAULTS, SCRIPTS
 from sandbox.server import SandboxServer
+from suiterun import cli
 from tests.support import ROOT, run_in_process, sandbox_url
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -89,3 +92,35 @@ def test_a_readme_example_runs_against_the_sandbox(given: dict[str, str], matrix
 def test_the_sandbox_guide_lists_every_scenario_and_fault() -> None:
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", README.split("## Trying it against the sandbox")[1].split("\n## ")[0], re.M))
     assert listed == set(SCRIPTS) | set(FAULTS)
+
+
+def command_lines() -> list[list[str]]:
+    """The arguments after `suiterun run` of every command in the README's shell, YAML and Groovy blocks."""
+    text = "\n".join(blocks("sh") + blocks("yaml") + blocks("groovy")).replace("\\\n", " ")
+    found = []
+    for line in text.splitlines():
+        if "suiterun run --" in line:
+            command = line.split("suiterun run", 1)[1].split("'")[0]  # a Groovy sh '...' ends at its quote
+            found.append(shlex.split(command))
+    return found
+
+
+COMMANDS = command_lines()
+
+
+def test_the_readme_shows_the_command() -> None:
+    assert len(COMMANDS) >= 3
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args)[:60])
+def test_a_readme_command_runs_against_the_sandbox(
+    args: list[str], sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vendor = args[args.index("--vendor") + 1]
+    sandbox.reset()
+    monkeypatch.chdir(tmp_path)  # as a CI job runs it: paths are relative to the current folder
+    environ = {"PATH": os.environ["PATH"], "SUITERUN_API_KEY": "sandbox-pass"}
+    code = cli.main(["run", *args, "--api-url", sandbox_url(sandbox, vendor), "--poll-interval", "1s"], environ)
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert not [line for line in printed.splitlines() if line.startswith("::")]
