@@ -1,4 +1,10 @@
-"""Autosana's API as its docs describe it: flows/run, runs/status and runs/{id}."""
+"""Autosana's API as its docs describe it (flows/run, runs/status and runs/{id}), and the upload endpoints its own CI
+tool uses (not on its API page): start-upload hands out a presigned URL on the sandbox's own storage (sandbox.storage),
+confirm-upload turns what arrived there into a build, upload-web-build registers a web build's URL.
+
+Faults of the key (sandbox/scenarios.py): `startfail`, `confirmfail` and `registerfail` answer that step with 422 and
+a `detail`; `warnings` adds vendor warnings to start-upload and confirm-upload; `put503` and `put403` are storage's.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +14,23 @@ from typing import Any
 
 from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, Batch, KeyChoice, Script, ScriptedTest
 from sandbox.server import Emulator, Reply, Request
+from sandbox.storage import Storage
 
 WORDS = {PASS: "passed", FAIL: "failed", ERROR: "error", TERMINATED: "terminated", SKIP: "skipped"}
 WEB = "https://autosana.ai"
+EXTENSIONS = {"android": (".apk", ".aab"), "ios": (".ipa", ".zip"), "chrome-extension": (".zip",)}
+WEB_BROWSERS = ("chrome", "chromium", "firefox", "edge")
+WARNINGS = ["The build's version code is lower than the last build's", "Flows tagged 'flaky' are skipped on this plan"]
 
 
 class AutosanaEmulator(Emulator):
     prefix = "autosana"
 
-    def __init__(self) -> None:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
         self.batches: dict[str, Batch] = {}
         self.runs: dict[str, ScriptedTest] = {}
+        self.builds: list[dict[str, Any]] = []  # every confirmed or registered build, for the tests to read
 
     def api_key(self, request: Request) -> str | None:
         return request.header("X-API-Key") or None
@@ -29,19 +41,75 @@ class AutosanaEmulator(Emulator):
     def handle(self, request: Request, choice: KeyChoice) -> Reply:
         if request.method == "POST" and request.path == "/api/v1/flows/run":
             return self._run(request.body, choice.script)
+        if request.method == "POST" and request.path == "/api/ci/start-upload":
+            return self._start_upload(request, choice.faults)
+        if request.method == "POST" and request.path == "/api/ci/confirm-upload":
+            return self._confirm_upload(request.body, choice.faults)
+        if request.method == "POST" and request.path == "/api/ci/upload-web-build":
+            return self._register_web_build(request.body, choice.faults)
         if request.method == "GET" and request.path == "/api/v1/runs/status":
             return self._status(request.query.get("batch_id", [""])[0])
         if request.method == "GET" and request.path.startswith("/api/v1/runs/"):
             return self._detail(request.path.removeprefix("/api/v1/runs/"))
         return Reply.error(404, "Not Found", key="detail")
 
+    def _start_upload(self, request: Request, faults: frozenset[str]) -> Reply:
+        body = request.body
+        if not isinstance(body, dict) or not all(isinstance(body.get(key), str) and body[key] for key in ("bundle_id", "platform", "filename")):
+            return Reply.error(422, "bundle_id, platform and filename are required", key="detail")
+        platform, filename = body["platform"], body["filename"]
+        if platform not in EXTENSIONS or not filename.lower().endswith(EXTENSIONS[platform]):
+            return Reply.error(422, f"A {platform} build cannot be {filename}", key="detail")
+        if platform == "chrome-extension" and "environment" in body:
+            return Reply.error(422, "A Chrome extension has no environment", key="detail")
+        if "startfail" in faults:
+            return Reply.error(422, f"App {body['bundle_id']} has no {platform} app in this workspace", key="detail")
+        file_path = f"builds/{body['bundle_id']}/{uuid.uuid4()}/{filename}"
+        # The storage URL is this sandbox, as the client reached it (like real storage, another host in production).
+        upload_url = self.storage.presign(f"http://{request.header('host')}", file_path, faults)
+        answer: dict[str, Any] = {"upload_url": upload_url, "file_path": file_path}
+        if "warnings" in faults:
+            answer["warnings"] = WARNINGS[:1]
+        return Reply(200, answer)
+
+    def _confirm_upload(self, body: Any, faults: frozenset[str]) -> Reply:
+        required = ("bundle_id", "platform", "uploaded_file_path", "name", "commit_sha", "branch_name", "repo_full_name")
+        if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in required):
+            return Reply.error(422, f"{', '.join(required)} are required", key="detail")
+        slot = self.storage.uploaded(body["uploaded_file_path"])
+        if slot is None:
+            return Reply.error(400, f"Nothing was uploaded to {body['uploaded_file_path']}", key="detail")
+        if "confirmfail" in faults:
+            return Reply.error(422, f"The uploaded build's bundle id does not match {body['bundle_id']}", key="detail")
+        return self._build(body, size=slot.size, warnings=WARNINGS[1:] if "warnings" in faults else [])
+
+    def _register_web_build(self, body: Any, faults: frozenset[str]) -> Reply:
+        required = ("app_id", "url", "commit_sha", "branch_name", "repo_full_name")
+        if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in required):
+            return Reply.error(422, f"{', '.join(required)} are required", key="detail")
+        if "registerfail" in faults:
+            return Reply.error(422, f"{body['url']} did not answer; deploy the preview first", key="detail")
+        return self._build(body, size=None, warnings=[])
+
+    def _build(self, body: dict[str, Any], *, size: int | None, warnings: list[str]) -> Reply:
+        build_id = f"build-{len(self.builds) + 1}"
+        self.builds.append({**body, "app_build_id": build_id, "size": size})
+        answer: dict[str, Any] = {"status": "success", "app_build_id": build_id}
+        if warnings:
+            answer["warnings"] = warnings
+        return Reply(200, answer)
+
     def _run(self, body: Any, script: Script) -> Reply:
         if not isinstance(body, dict):
             return Reply.error(422, "Request body must be a JSON object", key="detail")
-        if not (body.get("suite_ids") or body.get("flow_ids")):
-            return Reply.error(400, "At least one of suite_ids or flow_ids is required", key="detail")
+        if not (body.get("suite_ids") or body.get("flow_ids") or body.get("labels")):
+            return Reply.error(400, "At least one of suite_ids, flow_ids or labels is required", key="detail")
         if not body.get("app_id") and not (body.get("bundle_id") and body.get("platform") in ("ios", "android")):
             return Reply.error(400, "bundle_id with platform, or app_id, is required", key="detail")
+        if ("web_browser" in body or "dependencies" in body) and not body.get("app_id"):
+            return Reply.error(400, "web_browser and dependencies are for web apps (app_id)", key="detail")
+        if body.get("web_browser", "chrome") not in WEB_BROWSERS or not isinstance(body.get("dependencies", []), list):
+            return Reply.error(422, "web_browser must be chrome, chromium, firefox or edge; dependencies a list", key="detail")
         batch = Batch.start(script)
         self.batches[batch.id] = batch
         self.runs_created += 1

@@ -106,8 +106,9 @@ SCRIPTS: dict[str, Script] = {
     ),
 }
 
-# Faults wrap any scenario; see sandbox.server.Faults for what each one does.
-FAULTS = ("flaky", "trigger503", "html", "down")
+# Faults wrap any scenario; see sandbox.server.Faults for the first four, sandbox.autosana and sandbox.storage for the
+# steps of an Autosana upload.
+FAULTS = ("flaky", "trigger503", "html", "down", "startfail", "put503", "put403", "confirmfail", "registerfail", "warnings")
 
 
 @dataclass(frozen=True)

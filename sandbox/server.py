@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sandbox.scenarios import KeyChoice, choose
+from sandbox.storage import PREFIX as STORAGE_PREFIX
+from sandbox.storage import Storage
 
 HTML_PAGE = "<!doctype html><html><head><title>App</title></head><body>Sign in</body></html>"
 
@@ -89,9 +91,10 @@ class Faults:
 class SandboxServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], emulators: list[Emulator]) -> None:
+    def __init__(self, address: tuple[str, int], emulators: list[Emulator], storage: Storage | None = None) -> None:
         super().__init__(address, _Handler)
         self.emulators = {emulator.prefix: emulator for emulator in emulators}
+        self.storage = storage or Storage()
         self.faults = Faults()
         self.lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []
@@ -106,23 +109,31 @@ class SandboxServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
 
+    def record(self, vendor: str, request: Request) -> None:
+        # `received` (epoch seconds) lets scripts/benchmark.py time the action from outside.
+        entry = {
+            "vendor": vendor,
+            **{name: getattr(request, name) for name in ("method", "path", "query", "headers", "body")},
+            "received": time.time(),
+        }
+        with self.lock:
+            self.requests.append(entry)
+
     def dispatch(self, method: str, raw_path: str, headers: dict[str, str], raw_body: bytes) -> Reply:
         parts = urlsplit(raw_path)
         segments = parts.path.split("/", 2)
         vendor = segments[1] if len(segments) > 1 else ""
         path = "/" + (segments[2] if len(segments) > 2 else "")
-        with self.lock:
-            if vendor == "_sandbox":
+        if vendor == "_sandbox":
+            with self.lock:
                 return self._control(method, path)
-            try:
-                body = json.loads(raw_body) if raw_body else None
-            except ValueError:
-                body = raw_body.decode("utf-8", "replace")
-            request = Request(method, path, parse_qs(parts.query), headers, body)
-            # `received` (epoch seconds) lets scripts/benchmark.py time the action from outside.
-            self.requests.append(
-                {"vendor": vendor, "method": method, "path": path, "query": request.query, "headers": headers, "body": body, "received": time.time()}
-            )
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            body = raw_body.decode("utf-8", "replace")
+        request = Request(method, path, parse_qs(parts.query), headers, body)
+        self.record(vendor, request)
+        with self.lock:
             emulator = self.emulators.get(vendor)
             if emulator is None:
                 return Reply.error(404, f"No sandbox vendor '{vendor}'; use one of: {', '.join(self.emulators)}")
@@ -146,9 +157,12 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def _serve(self) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        if self.command == "PUT" and self.path.startswith(STORAGE_PREFIX):
+            self._store(headers)
+            return
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
         reply = self.server.dispatch(self.command, self.path, headers, raw_body)
         if isinstance(reply.body, str):
             payload = reply.body.encode()
@@ -161,6 +175,21 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _store(self, headers: dict[str, str]) -> None:
+        """A PUT to a presigned URL: streamed to sandbox.storage, recorded without its body."""
+        parts = urlsplit(self.path)
+        self.server.record("_storage", Request("PUT", parts.path, parse_qs(parts.query), headers, None))
+        status, text = self.server.storage.receive(self.path, headers, self.rfile)
+        payload = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml")
+        self.send_header("Content-Length", str(len(payload)))
+        if status >= 400:
+            self.send_header("Connection", "close")  # the body may not have been read
+            self.close_connection = True
         self.end_headers()
         self.wfile.write(payload)
 

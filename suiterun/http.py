@@ -69,8 +69,10 @@ class VendorClient:
     def get(self, path: str, *, what: str, params: Any = None, headers: Mapping[str, str] | None = None) -> Any:
         return self.request("GET", path, what=what, retry=Retry.READ, params=params, headers=headers)
 
-    def post(self, path: str, *, what: str, body: Any, headers: Mapping[str, str] | None = None, retry: Retry = Retry.TRIGGER) -> Any:
-        return self.request("POST", path, what=what, retry=retry, body=body, headers=headers)
+    def post(
+        self, path: str, *, what: str, body: Any, headers: Mapping[str, str] | None = None, retry: Retry = Retry.TRIGGER, seconds: float | None = None
+    ) -> Any:
+        return self.request("POST", path, what=what, retry=retry, body=body, headers=headers, seconds=seconds)
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -87,9 +89,12 @@ class VendorClient:
         params: Any = None,
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        seconds: float | None = None,
     ) -> Any:
         """Send one request and return its JSON body, retrying what `retry` allows
-        with capped backoff inside the deadline."""
+        with capped backoff inside the deadline. `seconds` lets one slow request (a
+        vendor that works before it answers) take longer than request_timeout."""
+        longest = seconds or self.request_timeout
         url = self.url(path)
         for attempt in range(1, self.attempts + 1):
             remaining = self.deadline.remaining()
@@ -103,11 +108,11 @@ class VendorClient:
                 params=params,
                 json=body,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})},
-                timeout=(min(self.connect_timeout, remaining), min(self.read_timeout, remaining)),
+                timeout=(min(self.connect_timeout, remaining), min(max(self.read_timeout, seconds or 0), remaining)),
                 allow_redirects=False,
             )
             try:
-                response = call_within(min(self.request_timeout, remaining), send)
+                response = call_within(min(longest, remaining), send)
             except (requests.RequestException, Overdue) as exc:
                 never_connected = isinstance(exc, requests.RequestException) and _never_connected(exc)
                 reason = f"cannot reach {self.vendor} at {urlsplit(url).netloc} ({_short_reason(exc)})"

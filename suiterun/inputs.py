@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from suiterun.errors import InputError
 
@@ -156,3 +158,22 @@ def parse_workspace_path(name: str, value: str, workspace: Path) -> Path | None:
     if resolved == root or not resolved.is_relative_to(root):
         raise InputError(f"Input '{name}' must name a file inside the workspace, but '{value}' leads outside it.")
     return resolved.relative_to(root)
+
+
+def check_plain_http(name: str, url: str, *, allow_http: bool) -> None:
+    """The API key must not cross a network unencrypted: http:// only to this machine, unless allow-http says so."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname or ""):
+        raise InputError(
+            f"Input '{name}' uses plain http:// to {parts.hostname}, which would send the API key unencrypted; "
+            "use https://, or set allow-http: true for a test server you trust on your own network."
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

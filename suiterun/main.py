@@ -54,6 +54,24 @@ class RunState:
     started: float = 0.0
 
 
+@dataclass
+class RunReporter:
+    """What an adapter reports to: the workflow, with every warning also kept for the summary."""
+
+    workflow: Workflow
+    state: RunState
+
+    def mask(self, secret: str) -> None:
+        self.workflow.mask(secret)
+
+    def info(self, line: str) -> None:
+        self.workflow.info(line)
+
+    def warning(self, message: str, *, title: str = "") -> None:
+        self.state.warnings.append(message)
+        self.workflow.warning(message, title=title)
+
+
 def run_action(
     settings: Settings,
     *,
@@ -80,11 +98,12 @@ def run_action(
         log=workflow.info,
         secrets=workflow.secrets,
     )
-    adapter = adapter_class(client, settings.options, workflow)
+    adapter = adapter_class(client, settings.options, RunReporter(workflow, state))
 
     snapshot = state.snapshot = adapter.trigger()
-    link = f": {snapshot.run_url}" if snapshot.run_url else ""
-    workflow.info(f"{vendor}: started {', '.join(snapshot.run_ids) or 'run'}{link}")
+    if snapshot.run_ids or snapshot.tests:
+        link = f": {snapshot.run_url}" if snapshot.run_url else ""
+        workflow.info(f"{vendor}: started {', '.join(snapshot.run_ids) or 'run'}{link}")
 
     waited = settings.wait and adapter_class.can_poll
     timed_out = False
@@ -140,6 +159,7 @@ def step_outputs(outcome: Outcome, summary: str, reports: Mapping[str, str] = NO
         "summary": summary,
         "junit-file": reports["junit-file"],
         "ctrf-file": reports["ctrf-file"],
+        "build-id": outcome.snapshot.build.build_id if outcome.snapshot.build else "",
     }
 
 

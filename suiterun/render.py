@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from suiterun.concurrency import Overdue, call_within
 from suiterun.errors import InputError
 from suiterun.polling import format_duration
-from suiterun.results import Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
+from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from suiterun.text import markdown_inline, one_line, safe_url
 from suiterun.workflow import GitHubContext
 
@@ -44,6 +44,7 @@ ICONS = {
     "timeout": "⏱️",
     "cancelled": "🚫",
     "triggered": "🚀",
+    "uploaded": "📦",
     "skipped": "⏭️",
     "pending": "⏳",
 }
@@ -270,6 +271,7 @@ def template_context(outcome: Outcome, github: GitHubContext, *, matrix: Mapping
         "warnings": list(outcome.warnings),
         "run_ids": list(snapshot.run_ids),
         "run_url": snapshot.run_url,
+        "build": _build(snapshot.build),
         "duration": outcome.duration,
         "github": {
             "run_url": github.run_url,
@@ -281,6 +283,13 @@ def template_context(outcome: Outcome, github: GitHubContext, *, matrix: Mapping
             "sha": github.sha,
         },
     }
+
+
+def _build(build: BuildUnderTest | None) -> dict[str, Any] | None:
+    if build is None:
+        return None
+    size = f"{build.size / 2**20:.1f} MiB" if build.size is not None else ""
+    return {**dataclasses.asdict(build), "is_url": build.is_url, "size_text": size}
 
 
 def _is_failure(test: dict[str, Any]) -> bool:

@@ -50,6 +50,22 @@ class Detail:
     label: str
     text: str
     url: str = ""
+    image: str = ""  # a screenshot to show inline (linking to `url`), where the vendor gives one
+
+
+@dataclass(frozen=True)
+class BuildUnderTest:
+    """The build the action put under test before running anything: a file it uploaded, or a URL it registered."""
+
+    name: str  # the file's name, or the URL
+    build_id: str = ""  # the vendor's id for it ("" when the vendor gave none)
+    size: int | None = None  # bytes, for a file
+    commit_sha: str = ""
+    branch: str = ""
+
+    @property
+    def is_url(self) -> bool:
+        return self.name.startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)
@@ -96,6 +112,7 @@ class Snapshot:
     run_url: str = ""
     problems: tuple[str, ...] = ()
     cancelled: bool = False
+    build: BuildUnderTest | None = None
 
     @property
     def counts(self) -> Counts:
@@ -142,6 +159,10 @@ def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str
     `not_waiting` says why results were not read, when they were not."""
     counts = snapshot.counts
     failed = counts.failed + counts.errored
+    if snapshot.build and not (snapshot.run_ids or snapshot.tests):
+        build = snapshot.build
+        what = f"registered {build.name}" if build.is_url else f"uploaded {build.name}"
+        return Verdict(RunStatus.UPLOADED, f"{what}{f' as build {build.build_id}' if build.build_id else ''}; no tests, suites or labels to run")
     if not waited:
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 
 from suiterun.comment import CommentSettings
 from suiterun.errors import InputError
-from suiterun.inputs import Inputs, parse_bool, parse_choice, parse_duration, parse_workspace_path
+from suiterun.inputs import Inputs, check_plain_http, parse_bool, parse_choice, parse_duration, parse_workspace_path
 from suiterun.polling import format_duration
 from suiterun.registry import ADAPTERS, VENDOR_INPUTS, VendorAdapter
 from suiterun.render import TemplateSource, check_template
@@ -107,25 +106,6 @@ def clean_api_url(value: str, adapter: type[VendorAdapter[Any]], *, allow_http: 
         raise InputError(f"Input 'api-url' must be an http(s) base URL such as {example}, got '{value}'.")
     check_plain_http("api-url", value, allow_http=allow_http)
     return value.rstrip("/")
-
-
-def check_plain_http(name: str, url: str, *, allow_http: bool) -> None:
-    """The API key must not cross a network unencrypted: http:// only to this machine, unless allow-http says so."""
-    parts = urlsplit(url)
-    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname or ""):
-        raise InputError(
-            f"Input '{name}' uses plain http:// to {parts.hostname}, which would send the API key unencrypted; "
-            "use https://, or set allow-http: true for a test server you trust on your own network."
-        )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def clean_timing(inputs: Inputs) -> tuple[float, float]:

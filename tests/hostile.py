@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+SERVER = "{server}"  # in an answer's JSON: replaced by this server's own base URL
+
 
 @dataclass
 class Answer:
     status: int = 200
-    body: Any = None  # JSON-encoded unless bytes
+    body: Any = None  # JSON-encoded unless bytes; SERVER in it becomes the server's URL
     headers: dict[str, str] = field(default_factory=dict)
     drip_seconds: float = 0.0  # send the body one byte at a time, this long apart
     hang: bool = False  # accept the request and never answer
@@ -71,7 +73,7 @@ def hostile_server(behave: Behaviour) -> Iterator[HostileServer]:
             if answer.hang:
                 stop.wait(30)
                 return
-            payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).encode()
+            payload = answer.body if isinstance(answer.body, bytes) else json.dumps(answer.body).replace(SERVER, base_url).encode()
             self.send_response(answer.status)
             self.send_header("Content-Type", answer.headers.pop("Content-Type", "application/json"))
             for name, value in answer.headers.items():
@@ -94,10 +96,11 @@ def hostile_server(behave: Behaviour) -> Iterator[HostileServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    base_url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
-        yield HostileServer(f"http://127.0.0.1:{server.server_address[1]}", seen)
+        yield HostileServer(base_url, seen)
     finally:
         stop.set()
         server.shutdown()

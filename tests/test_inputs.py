@@ -96,9 +96,9 @@ BAD_INPUTS = [
     ({"fail-on": "sometimes"}, "Input 'fail-on' has unsupported value 'sometimes', expected one of: failure, error, never"),
     ({"wait": "yes"}, "Input 'wait' must be true or false (in any case), got 'yes'"),
     ({"job-summary": "nope"}, "Input 'job-summary' must be true or false"),
-    ({"suites": "", "tests": ""}, "Autosana needs input 'suites' (suite ids) or 'tests' (flow ids)"),
+    ({"suites": "", "tests": ""}, "Autosana needs input 'suites' (suite ids), 'tests' (flow ids) or 'labels', or a build to upload"),
     ({"app-id": ""}, "Autosana needs input 'app-id' (web) or 'bundle-id' with 'platform'"),
-    ({"app-id": "", "bundle-id": "com.x", "platform": "windows"}, "Input 'platform' must be ios or android"),
+    ({"app-id": "", "bundle-id": "com.x", "platform": "windows"}, "Input 'platform' must be ios, android or chrome-extension"),
     ({"bundle-id": "com.x"}, "takes either input 'app-id' (web) or 'bundle-id' with 'platform'"),
     # Found by attacking the action: each was "Internal error" before (non-ASCII digits, Python's
     # limit on long integers, no upper bound on durations, an unguarded URL parse).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
 
 import pytest
 
 import vendors
 from sandbox import emulators
+from sandbox.storage import Storage
 from vendors import ADAPTERS, VENDOR_INPUTS
 from vendors.base import VendorAdapter
 
@@ -16,8 +18,17 @@ MODULES = [info.name for info in pkgutil.iter_modules(vendors.__path__) if info.
 
 @pytest.mark.parametrize("module", MODULES)
 def test_every_vendor_module_is_registered(module: str) -> None:
+    """An adapter module is registered; any other module is a part of one vendor's adapter (`<vendor module>_<part>`)."""
     registered = {adapter.__module__ for adapter in ADAPTERS.values()}
-    assert f"vendors.{module}" in registered
+    adapters = [value for value in vars(importlib.import_module(f"vendors.{module}")).values() if _is_adapter_class(value, module)]
+    if adapters:
+        assert f"vendors.{module}" in registered
+    else:
+        assert any(module.startswith(name.removeprefix("vendors.") + "_") for name in registered), f"{module} belongs to no vendor"
+
+
+def _is_adapter_class(value: object, module: str) -> bool:
+    return isinstance(value, type) and issubclass(value, VendorAdapter) and value.__module__ == f"vendors.{module}"
 
 
 @pytest.mark.parametrize("adapter", list(ADAPTERS.values()), ids=lambda adapter: adapter.name)
@@ -29,7 +40,7 @@ def test_adapter_declares_its_metadata(adapter: type[VendorAdapter[object]]) -> 
 
 
 def test_every_vendor_has_a_sandbox_emulator() -> None:
-    assert {emulator.prefix for emulator in emulators()} == set(ADAPTERS)
+    assert {emulator.prefix for emulator in emulators(Storage())} == set(ADAPTERS)
 
 
 def test_the_five_promised_vendors_are_registered() -> None:

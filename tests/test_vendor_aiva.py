@@ -284,7 +284,7 @@ class CannedPosts(CannedClient):
         super().__init__(None)
         self.answers = list(answers)
 
-    def post(self, path: str, *, what: str, body: Any, headers: Any = None, retry: Any = None) -> Any:
+    def post(self, path: str, *, what: str, body: Any, headers: Any = None, retry: Any = None, seconds: Any = None) -> Any:
         return self.answers.pop(0)
 
 

@@ -136,11 +136,14 @@ def test_tokens_are_masked_before_any_use_and_never_written(sandbox: SandboxServ
         assert token not in written
 
 
-def test_large_per_step_fields_are_dropped(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_large_per_step_fields_are_dropped_but_the_failing_steps_screenshot_is_shown(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = run_case("kapptivate", Case("mixed", "failed", 1), sandbox, tmp_path)
-    written = run.summary + "".join(run.outputs.values())
-    for dropped in (STORAGE, "screenshot_url_before", "screenshot_url_after", "time_since_parent_start"):
-        assert dropped not in written
+    outputs = "".join(value for name, value in run.outputs.items() if name != "summary")
+    for dropped in (STORAGE, "screenshot_url_before", "screenshot_url_after", "time_since_parent_start", "-before.png"):
+        assert dropped not in outputs
+        assert dropped == STORAGE or dropped not in run.summary
+    shots = [line for line in run.summary.splitlines() if "<img " in line]
+    assert len(shots) == 2 and all(f'src="{STORAGE}/' in line and '-after.png" width="320"' in line for line in shots), shots
     assert {test["duration"] for test in run.results["tests"]} == {12.5}
 
 

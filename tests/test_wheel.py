@@ -29,7 +29,7 @@ class Installed:
     command: Path  # the `suiterun` console script in the fresh venv
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # session: other modules' tests run in between on this worker
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     work = tmp_path_factory.mktemp("wheel")
     source = work / "source"  # a copy, so the build leaves nothing in the checkout

@@ -1,18 +1,21 @@
-"""Autosana: run flows and suites for a mobile or web app, judged from the listed runs and groups."""
+"""Autosana: optionally upload the build under test (or register a web preview URL, see autosana_build), then run flows,
+suites and labels for a mobile or web app, judged from the listed runs and groups."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from suiterun.errors import InputError, VendorError
+from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_list, parse_variables
-from suiterun.results import Detail, Snapshot, TestResult, TestStatus
+from suiterun.inputs import Inputs, parse_json, parse_list, parse_variables
+from suiterun.results import BuildUnderTest, Detail, Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
 from suiterun.workflow import GitHubContext
 
+from .autosana_build import BuildOptions, BuildSteps, parse_build
 from .base import Reporter, StatusWords, VendorAdapter
 
 # Flow statuses from Autosana's docs and its own CI tool. `terminated` is a run
@@ -32,6 +35,9 @@ FLOW_STATUS = {
 FAILED_GROUP_STATES = {"failed", "error", "terminated"}
 # Detail requests are one per failed flow; past this many the summary links to the rest.
 MAX_DETAIL_FETCHES = 20
+# `web_browser` values of flows/run (from the vendor's CI tool); `msedge` is its other name for edge.
+WEB_BROWSERS = {"chrome": "chrome", "chromium": "chromium", "firefox": "firefox", "edge": "edge", "msedge": "edge"}
+PLATFORMS = ("ios", "android", "chrome-extension")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,16 @@ class AutosanaOptions:
     platform: str = ""
     app_id: str = ""
     variables: dict[str, str] | None = None
+    labels: tuple[str, ...] = ()
+    environment: str = ""
+    web_browser: str = ""
+    dependencies: list[Any] | None = None  # None: not given; []: none
+    build: BuildOptions | None = None
+    git: GitMetadata = field(default_factory=GitMetadata)
+
+    @property
+    def runs_anything(self) -> bool:
+        return bool(self.suite_ids or self.flow_ids or self.labels)
 
 
 class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
@@ -49,29 +65,66 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
     title = "Autosana"
     default_api_url = "https://backend.autosana.ai"
     docs_url = "https://docs.autosana.ai"
-    inputs = ("tests", "suites", "variables", "bundle-id", "platform", "app-id")
+    inputs = (
+        "tests",
+        "suites",
+        "labels",
+        "variables",
+        "bundle-id",
+        "platform",
+        "app-id",
+        "build-path",
+        "app-url",
+        "app-name",
+        "environment",
+        "web-browser",
+        "dependencies",
+        "ios-keychain-remapping",
+    )
 
     def __init__(self, client: VendorClient, options: AutosanaOptions, reporter: Reporter) -> None:
         super().__init__(client, options, reporter)
         self.status_words = StatusWords(self.title, FLOW_STATUS, reporter)
         self.batch_id = ""
+        self.build: BuildUnderTest | None = None
 
     @classmethod
     def parse_options(cls, inputs: Inputs, context: GitHubContext) -> AutosanaOptions:
-        suite_ids, flow_ids = parse_list(inputs.get("suites")), parse_list(inputs.get("tests"))
-        if not (suite_ids or flow_ids):
-            raise InputError("Autosana needs input 'suites' (suite ids) or 'tests' (flow ids), or both; neither is set.")
+        suite_ids, flow_ids, labels = parse_list(inputs.get("suites")), parse_list(inputs.get("tests")), parse_list(inputs.get("labels"))
         bundle_id, platform, app_id = inputs.get("bundle-id"), inputs.get("platform").lower(), inputs.get("app-id")
         if app_id and (bundle_id or platform):
             raise InputError("Autosana takes either input 'app-id' (web) or 'bundle-id' with 'platform' (mobile), not both.")
         if not app_id:
             if not bundle_id:
                 raise InputError("Autosana needs input 'app-id' (web) or 'bundle-id' with 'platform' (mobile).")
-            if platform not in ("ios", "android"):
+            if platform not in PLATFORMS:
                 shown = f"'{inputs.get('platform')}'" if platform else "nothing"
-                raise InputError(f"Input 'platform' must be ios or android with 'bundle-id', got {shown}.")
-        variables = parse_variables("variables", inputs.get("variables")) or None
-        return AutosanaOptions(suite_ids, flow_ids, bundle_id, platform, app_id, variables)
+                raise InputError(f"Input 'platform' must be ios, android or chrome-extension with 'bundle-id', got {shown}.")
+        build = parse_build(inputs, context.workspace, platform=platform, app_id=app_id)
+        runs_anything = bool(suite_ids or flow_ids or labels)
+        if platform == "chrome-extension" and (build is None or runs_anything):
+            raise InputError(
+                "Platform chrome-extension only uploads an extension (input 'build-path'); Autosana runs no flows for it: "
+                "remove 'tests', 'suites' and 'labels', and run the flows of the web app that uses it."
+            )
+        if not (runs_anything or build):
+            raise InputError(
+                "Autosana needs input 'suites' (suite ids), 'tests' (flow ids) or 'labels', or a build to upload ('build-path' or 'app-url')."
+            )
+        return AutosanaOptions(
+            suite_ids,
+            flow_ids,
+            bundle_id,
+            platform,
+            app_id,
+            variables=parse_variables("variables", inputs.get("variables")) or None,
+            labels=labels,
+            environment=inputs.get("environment"),
+            web_browser=_web_browser(inputs.get("web-browser"), app_id),
+            dependencies=_dependencies(inputs.get("dependencies"), app_id),
+            build=build,
+            git=context.git,
+        )
 
     @classmethod
     def auth_headers(cls, api_key: str) -> dict[str, str]:
@@ -79,19 +132,36 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
 
     def trigger(self) -> Snapshot:
         options = self.options
+        if options.build:
+            steps = BuildSteps(self.client, self.reporter, options.git)
+            if options.build.path:
+                self.build = steps.upload(options.build, bundle_id=options.bundle_id, platform=options.platform, variables=options.variables)
+            else:
+                self.build = steps.register(options.build, app_id=options.app_id, variables=options.variables, dependencies=options.dependencies)
+            self.reporter.info(f"Autosana: build under test {self.build.name}{f', build id {self.build.build_id}' if self.build.build_id else ''}")
+            if not options.runs_anything:
+                return Snapshot(done=True, build=self.build)
         body: dict[str, Any] = {"suite_ids": list(options.suite_ids), "flow_ids": list(options.flow_ids)}
+        if options.labels:
+            body["labels"] = list(options.labels)
         if options.app_id:
             body["app_id"] = options.app_id
         else:
             body.update(bundle_id=options.bundle_id, platform=options.platform)
         if options.variables:
             body["variables"] = options.variables
+        if options.environment:
+            body["environment"] = options.environment
+        if options.web_browser:
+            body["web_browser"] = options.web_browser
+        if options.dependencies is not None:
+            body["dependencies"] = options.dependencies
         started = self.client.post("/api/v1/flows/run", what="the flow run request", body=body)
         batch_id = started.get("batch_id") if isinstance(started, dict) else None
         if not batch_id or started.get("status", "success") != "success":
             raise VendorError(f"Autosana did not start a run: it answered {describe_body(started)}.")
         self.batch_id = str(batch_id)
-        return Snapshot(run_ids=(self.batch_id,))
+        return Snapshot(run_ids=(self.batch_id,), build=self.build)
 
     def poll(self) -> Snapshot:
         body = self.client.get("/api/v1/runs/status", what=f"the status of batch {self.batch_id}", params={"batch_id": self.batch_id})
@@ -111,7 +181,7 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
         if done:
             problems.extend(_counter_mismatch(body.get("summary"), len(tests)))
         run_url = next((str(group["url"]) for group in groups if group.get("url")), "")
-        return Snapshot(tuple(tests), done=done, run_ids=(self.batch_id,), run_url=run_url, problems=tuple(problems))
+        return Snapshot(tuple(tests), done=done, run_ids=(self.batch_id,), run_url=run_url, problems=tuple(problems), build=self.build)
 
     def _test(self, run: dict[str, Any], group: str) -> TestResult:
         status = self.status_words(run.get("status"))
@@ -163,10 +233,10 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
             None,
         )
         if failing:
-            screenshot = failing.get("annotated_screenshot_url") or failing.get("screenshot_url") or ""
+            screenshot = str(failing.get("annotated_screenshot_url") or failing.get("screenshot_url") or "")
             kind = failing.get("type") or "action"
             step = f"step {failing.get('position', '?')} ({kind}, {failing.get('status')}): {failing.get('description') or ''}"
-            details.insert(0, Detail("Failing step", step, str(screenshot)))
+            details.insert(0, Detail("Failing step", step, screenshot, image=screenshot))
         return replace(
             test,
             message=str(run.get("summary") or test.message),
@@ -191,3 +261,28 @@ def _seconds_between(start: Any, end: Any) -> float | None:
         return (datetime.fromisoformat(str(end)) - datetime.fromisoformat(str(start))).total_seconds()
     except ValueError:
         return None
+
+
+def _web_browser(value: str, app_id: str) -> str:
+    if not value:
+        return ""
+    if not app_id:
+        raise InputError("Input 'web-browser' applies to a web app ('app-id'), not to a mobile app.")
+    browser = WEB_BROWSERS.get(value.lower())
+    if browser is None:
+        raise InputError(f"Input 'web-browser' has unsupported value '{value}', expected one of: chrome, chromium, firefox, edge (or msedge).")
+    return browser
+
+
+def _dependencies(value: str, app_id: str) -> list[Any] | None:
+    """A JSON array of app UUIDs or {app_id, app_build_id} pins (`[]`: none), for a web app."""
+    if not value:
+        return None
+    if not app_id:
+        raise InputError("Input 'dependencies' applies to a web app ('app-id'), not to a mobile app.")
+    parsed: list[Any] = parse_json("dependencies", value, list)
+    for index, item in enumerate(parsed):
+        pinned = isinstance(item, dict) and set(item) == {"app_id", "app_build_id"} and all(isinstance(v, str) and v for v in item.values())
+        if not (isinstance(item, str) and item) and not pinned:
+            raise InputError(f"Input 'dependencies': entry {index} must be an app id (a string) or an object with exactly app_id and app_build_id.")
+    return parsed

@@ -191,8 +191,8 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
         return tuple(TestResult(f"{run_name}: test {test_id}", TestStatus.PENDING, id=str(test_id)) for test_id in self.options.test_ids)
 
     def _test(self, entry: dict[str, Any]) -> TestResult:
-        """A listed test. Only the fields below are kept: large per-step fields
-        (screenshot_url_before/after, time_since_parent_start) are dropped here."""
+        """A listed test. Only the fields below are kept: large per-step fields (screenshot_url_before,
+        time_since_parent_start, and every screenshot but the failing step's) are dropped here."""
         status = self.status_words(entry.get("status"))
         test_id = str(entry.get("id") or entry.get("test_id") or "")
         failing = _failing_step(entry) if status in (TestStatus.FAILED, TestStatus.ERRORED) else None
@@ -268,11 +268,14 @@ def _rows_from_counts(run_name: str, counters: tuple[int, int], run_status: Test
 
 
 def _failing_step(entry: dict[str, Any]) -> Detail | None:
-    """The first step that did not succeed, by name and message only (no screenshots)."""
+    """The first step that did not succeed: its name, message and the screenshot after it (shown inline in the summary;
+    details never reach the `results` output)."""
     for step in entry.get("steps") or []:
         if isinstance(step, dict) and str(step.get("status") or "success").lower() != "success":
             text = f"{step.get('name') or '?'} ({step.get('status')}): {step.get('message') or ''}"
-            return Detail("Failing step", text.rstrip(": "))
+            screenshot = step.get("screenshot_url_after")
+            image = screenshot if isinstance(screenshot, str) else ""
+            return Detail("Failing step", text.rstrip(": "), image, image=image)
     return None
 
 
