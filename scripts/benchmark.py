@@ -20,6 +20,8 @@ from sandbox.scenarios import SLOW_SECONDS
 POLL_INTERVAL = 1.0  # seconds; the finish-to-exit target is one interval + 0.5 s
 BASE_INPUTS = {"vendor": "autosana", "app-id": "web-app", "suites": "suite-1", "poll-interval": f"{POLL_INTERVAL:g}s", "timeout": "5m"}
 BASE_IMAGE = "python:3.13-slim"
+UPLOAD_MIB = 300
+UPLOAD_INPUTS = {"bundle-id": "com.acme.shop", "platform": "android", "build-path": "build/app-release.apk"}
 
 
 def report(figure: str, value: str, target: str) -> None:
@@ -56,6 +58,18 @@ def finish_to_exit(sandbox: Sandbox, times: int) -> list[float]:
 def peak_memory_mib(sandbox: Sandbox, key: str) -> float:
     (run, _), *_ = timed_runs(sandbox, key, 1, image=None)
     return run.max_rss_kib / 1024
+
+
+def upload_memory(sandbox: Sandbox) -> str:
+    """Peak memory of an upload-only run, with a tiny build and with a 300 MiB one: the upload streams from disk."""
+    peaks = []
+    for size in (1024, UPLOAD_MIB * 2**20):
+        inputs = {"vendor": "autosana", "api-key": "sandbox-pass", "api-url": sandbox.vendor_url("autosana"), **UPLOAD_INPUTS, "timeout": "5m"}
+        run = run_action(inputs, image=None, workspace_files={UPLOAD_INPUTS["build-path"]: size})
+        if run.outputs.get("status") != "uploaded":
+            raise SystemExit(f"The upload run ended {run.outputs.get('status')}:\n{run.log}")
+        peaks.append(run.max_rss_kib / 1024)
+    return f"{peaks[1]:.0f} MiB ({peaks[1] - peaks[0]:+.1f} MiB against a 1 KiB build)"
 
 
 def composite_setup_seconds(times: int) -> tuple[float, list[float]]:
@@ -100,6 +114,7 @@ def main() -> int:
             ("peak memory, 4 tests with failure details", lambda: f"{peak_memory_mib(sandbox, 'sandbox-mixed'):.0f} MiB", "<= 100 MiB"),
             ("peak memory, 2000 tests", lambda: f"{peak_memory_mib(sandbox, 'sandbox-many'):.0f} MiB", "<= 100 MiB"),
             ("composite variant set-up, cold and warm", lambda: composite_setup(args.runs), "cold: once per runner; warm <= 0.5 s"),
+            (f"peak memory, uploading a {UPLOAD_MIB} MiB build", lambda: upload_memory(sandbox), "a few MiB more than a 1 KiB build"),
         ]
         if docker:
             measure += [

@@ -86,15 +86,20 @@ class ActionRun:
     max_rss_kib: int  # the child's peak resident memory (for `docker run`, the docker client's)
 
 
-def run_action(inputs: Mapping[str, str], *, image: str | None) -> ActionRun:
+def run_action(inputs: Mapping[str, str], *, image: str | None, workspace_files: Mapping[str, int] | None = None) -> ActionRun:
     """Run the action once with `inputs`, in the Docker image `image` or (None) as `python entrypoint.py`.
 
     Like the runner: inputs as INPUT_<NAME> (upper-cased, hyphens kept), GITHUB_OUTPUT and
-    GITHUB_STEP_SUMMARY as files that a Docker action sees under /github/file_commands."""
+    GITHUB_STEP_SUMMARY as files that a Docker action sees under /github/file_commands.
+    `workspace_files` (path -> bytes) are created in the workspace first, sparse, as a build step would leave them."""
     with tempfile.TemporaryDirectory(prefix="suiterun-") as temp:
         files, workspace = Path(temp, "file_commands"), Path(temp, "workspace")
         files.mkdir()
         workspace.mkdir()
+        for name, size in (workspace_files or {}).items():
+            (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+            with (workspace / name).open("wb") as build:
+                build.truncate(size)
         (files / "output").touch()
         (files / "summary").touch()
         environ = {"GITHUB_ACTIONS": "true", **{f"INPUT_{name.upper()}": value for name, value in inputs.items()}}

@@ -1,6 +1,7 @@
 """The release steps that change files, for .github/workflows/release.yml (stdlib only; README: Releasing).
 
-  release.py version vX.Y.Z                        print `version=X.Y.Z` and `major=X` (for GITHUB_OUTPUT)
+  release.py version vX.Y.Z                        print `version=X.Y.Z` and `major=X` (for GITHUB_OUTPUT), if the
+                                                   package says the same version (suiterun.__version__)
   release.py notes X.Y.Z [--changelog FILE]        print the CHANGELOG.md section of X.Y.Z (the release notes)
   release.py pin-image X.Y.Z IMAGE [--action FILE] point action.yml at the prebuilt IMAGE:X.Y.Z instead of the Dockerfile
 
@@ -25,11 +26,15 @@ class ReleaseError(Exception):
     """What makes this release wrong, in one line."""
 
 
-def parse_tag(tag: str) -> tuple[str, str]:
-    """`v1.2.3` -> (`1.2.3`, `1`)."""
+def parse_tag(tag: str, package_init: str) -> tuple[str, str]:
+    """`v1.2.3` -> (`1.2.3`, `1`), when suiterun/__init__.py (`package_init`) says `__version__ = "1.2.3"` too."""
     match = VERSION.fullmatch(tag.removeprefix("v")) if tag.startswith("v") else None
     if not match:
         raise ReleaseError(f"The tag '{tag}' is not a release tag: releases are tagged vX.Y.Z, e.g. v1.2.3.")
+    declared = re.search(r'^__version__ = "([^"]+)"', package_init, re.M)
+    if not declared or declared.group(1) != match.group(0):
+        said = declared.group(1) if declared else "nothing"
+        raise ReleaseError(f"The tag '{tag}' does not match suiterun.__version__ ({said}); set it to {match.group(0)} on main, then tag again.")
     return match.group(0), match.group(1)
 
 
@@ -61,7 +66,9 @@ def pin_image(action: str, version: str, image: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="release.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("version").add_argument("tag")
+    version = commands.add_parser("version")
+    version.add_argument("tag")
+    version.add_argument("--package-init", type=Path, default=ROOT / "suiterun" / "__init__.py")
     notes = commands.add_parser("notes")
     notes.add_argument("version")
     notes.add_argument("--changelog", type=Path, default=ROOT / "CHANGELOG.md")
@@ -72,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "version":
-            version, major = parse_tag(args.tag)
+            version, major = parse_tag(args.tag, args.package_init.read_text(encoding="utf-8"))
             print(f"version={version}\nmajor={major}")
         elif args.command == "notes":
             print(release_notes(args.changelog.read_text(encoding="utf-8"), args.version), end="")

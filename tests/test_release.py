@@ -38,9 +38,17 @@ def release(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize(("tag", "printed"), [("v1.2.3", "version=1.2.3\nmajor=1\n"), ("v10.0.0", "version=10.0.0\nmajor=10\n")])
-def test_a_release_tag_gives_the_version_and_its_major(tag: str, printed: str) -> None:
-    done = release("version", tag)
+def test_a_release_tag_gives_the_version_and_its_major(tag: str, printed: str, tmp_path: Path) -> None:
+    init = tmp_path / "__init__.py"
+    init.write_text(f'"""The package."""\n\n__version__ = "{tag[1:]}"\n', encoding="utf-8")
+    done = release("version", tag, "--package-init", str(init))
     assert (done.returncode, done.stdout) == (0, printed)
+
+
+def test_the_tag_must_match_the_packages_version() -> None:
+    done = release("version", "v9.9.9")  # the project's own suiterun/__init__.py says otherwise
+    assert done.returncode == 1 and "The tag 'v9.9.9' does not match suiterun.__version__ (1.0.0); set it to 9.9.9 on main" in done.stderr
+    assert release("version", "v1.0.0").returncode == 0
 
 
 @pytest.mark.parametrize("tag", ["1.2.3", "v1.2", "v1.2.3-rc.1", "v01.2.3", "vX.Y.Z", "main"])
