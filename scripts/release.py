@@ -66,9 +66,9 @@ def pin_image(action: str, version: str, image: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="release.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    version = commands.add_parser("version")
-    version.add_argument("tag")
-    version.add_argument("--package-init", type=Path, default=ROOT / "suiterun" / "__init__.py")
+    tag = commands.add_parser("version")
+    tag.add_argument("tag")
+    tag.add_argument("--package-init", type=Path, default=ROOT / "suiterun" / "__init__.py")
     notes = commands.add_parser("notes")
     notes.add_argument("version")
     notes.add_argument("--changelog", type=Path, default=ROOT / "CHANGELOG.md")
