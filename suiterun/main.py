@@ -25,7 +25,7 @@ from suiterun.http import VendorClient
 from suiterun.inputs import Inputs
 from suiterun.polling import PollSchedule, ProgressLog, format_duration, poll_until_done
 from suiterun.registry import ADAPTERS
-from suiterun.results import GREEN, Outcome, RunStatus, Snapshot, TestStatus, Verdict, fails_step, judge
+from suiterun.results import GREEN, Outcome, RunStatus, Snapshot, TestStatus, Verdict, fails_step, judge, plural
 from suiterun.settings import Settings
 from suiterun.workflow import Console, GitHubActions, GitHubContext, Workflow
 
@@ -247,7 +247,7 @@ def log_result(outcome: Outcome, workflow: Workflow) -> None:
     workflow.info(f"{outcome.vendor}: {outcome.status.value} ({outcome.verdict.reason})")
     if counts.total:
         workflow.info(
-            f"  {counts.total} tests: {counts.passed} passed, {counts.failed} failed, {counts.errored} errored, "
+            f"  {plural(counts.total, 'test')}: {counts.passed} passed, {counts.failed} failed, {counts.errored} errored, "
             f"{counts.skipped} skipped, {counts.pending} pending, in {format_duration(outcome.duration)}"
         )
     for test in outcome.snapshot.failures:

@@ -167,21 +167,21 @@ def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
         started = max(counts.total, len(snapshot.run_ids))
-        return Verdict(RunStatus.TRIGGERED, f"started {_plural(started, 'run')}; {not_waiting}")
+        return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {not_waiting}")
     if timed_out:
         finished = counts.total - counts.pending
-        return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {_plural(counts.total, 'test')} finished, {failed} failed")
+        return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {plural(counts.total, 'test')} finished, {failed} failed")
     if snapshot.cancelled:
         return Verdict(RunStatus.CANCELLED, "the vendor reports the run as cancelled")
     if failed or snapshot.problems:
-        reasons = [f"{failed} of {_plural(counts.total, 'test')} failed"] if failed else []
+        reasons = [f"{failed} of {plural(counts.total, 'test')} failed"] if failed else []
         return Verdict(RunStatus.FAILED, "; ".join([*reasons, *snapshot.problems]))
     if counts.pending:
-        return Verdict(RunStatus.ERROR, f"the vendor reports the run complete but {_plural(counts.pending, 'test')} never finished")
+        return Verdict(RunStatus.ERROR, f"the vendor reports the run complete but {plural(counts.pending, 'test')} never finished")
     if counts.total == counts.skipped:
         return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test, or skipped every one")
     skipped = f", {counts.skipped} skipped" if counts.skipped else ""
-    return Verdict(RunStatus.PASSED, f"{_plural(counts.passed, 'test')} passed{skipped}")
+    return Verdict(RunStatus.PASSED, f"{plural(counts.passed, 'test')} passed{skipped}")
 
 
 def fails_step(status: RunStatus, fail_on: FailOn) -> bool:
@@ -192,5 +192,5 @@ def fails_step(status: RunStatus, fail_on: FailOn) -> bool:
     return status not in GREEN
 
 
-def _plural(count: int, noun: str) -> str:
+def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
