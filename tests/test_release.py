@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -108,3 +113,76 @@ def test_an_action_already_pinned_is_not_pinned_twice(tmp_path: Path) -> None:
     done = release("pin-image", "1.2.3", "ghcr.io/a/b", "--action", str(action))
     assert done.returncode == 1 and "exactly one line 'image: Dockerfile'" in done.stderr
     assert action.read_text(encoding="utf-8").endswith("b:1.0.0\n")
+
+
+@contextmanager
+def registry(image: str, *, token_status: int = 200, manifest_status: int = 200) -> Iterator[tuple[str, list[str]]]:
+    """A local stand-in for ghcr.io's anonymous pull: GET /token, then GET /v2/<name>/manifests/<tag> with that token."""
+    name, tag = image.removeprefix("ghcr.io/").split(":")
+    seen: list[str] = []
+
+    class Registry(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(f"{self.path} {self.headers.get('Authorization', '-')}")
+            if self.path == f"/token?scope=repository%3A{name.replace('/', '%2F')}%3Apull&service=ghcr.io":
+                status, body = token_status, b'{"token": "anonymous"}'
+            elif self.path == f"/v2/{name}/manifests/{tag}" and self.headers.get("Authorization") == "Bearer anonymous":
+                status, body = manifest_status, b"{}"
+            else:
+                status, body = 404, b'{"errors": [{"code": "NOT_FOUND"}]}'
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_public_image_passes_the_anonymous_pull_check() -> None:
+    with registry("ghcr.io/suiterun/ai-test-suites:1.2.3") as (url, seen):
+        done = release("public-image", "1.2.3", "ghcr.io/suiterun/ai-test-suites", "--registry", url)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    assert seen == [
+        "/token?scope=repository%3Asuiterun%2Fai-test-suites%3Apull&service=ghcr.io -",  # no credentials are sent
+        "/v2/suiterun/ai-test-suites/manifests/1.2.3 Bearer anonymous",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("token_status", "manifest_status", "version", "reason"),
+    [
+        (200, 401, "1.2.3", "HTTP 401"),  # a private package: the manifest needs credentials
+        (403, 200, "1.2.3", "HTTP 403"),  # no anonymous token at all
+        (200, 200, "1.2.4", "HTTP 404"),  # that version was never pushed
+    ],
+)
+def test_an_image_users_cannot_pull_stops_the_release(token_status: int, manifest_status: int, version: str, reason: str) -> None:
+    with registry("ghcr.io/suiterun/ai-test-suites:1.2.3", token_status=token_status, manifest_status=manifest_status) as (url, _):
+        done = release("public-image", version, "ghcr.io/suiterun/ai-test-suites", "--registry", url)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        f"release.py: ghcr.io/suiterun/ai-test-suites:{version} cannot be pulled without logging in ({reason}). Make the package public"
+        " (its Package settings on GitHub, once), then re-run the failed jobs: no tag has moved yet.\n"
+    )
+
+
+def test_an_unreachable_registry_stops_the_release() -> None:
+    with socket.socket() as unused:  # a port that was free a moment ago: nothing listens there
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    done = release("public-image", "1.2.3", "ghcr.io/suiterun/ai-test-suites", "--registry", f"http://127.0.0.1:{port}")
+    assert done.returncode == 1 and "cannot be pulled without logging in (URLError: " in done.stderr and "no tag has moved yet" in done.stderr
+
+
+def test_public_image_refuses_a_bad_version_or_image_before_asking_the_registry() -> None:
+    assert "'1.2' is not a version X.Y.Z." in release("public-image", "1.2", "ghcr.io/a/b", "--registry", "http://127.0.0.1:9").stderr
+    assert "is not an image name" in release("public-image", "1.2.3", "ghcr.io/A/b", "--registry", "http://127.0.0.1:9").stderr
