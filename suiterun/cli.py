@@ -72,14 +72,10 @@ def action_environ(args: argparse.Namespace, environ: Mapping[str, str]) -> dict
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ) -> int:
     args = parser().parse_args(argv)  # a usage error exits 2, like an input error
     from suiterun.main import execute  # noqa: PLC0415 - `--help` and `--version` need none of the engine
-    from suiterun.workflow import Console, GitHubActions, GitHubContext  # noqa: PLC0415
+    from suiterun.workflow import GitHubContext, reporting_to  # noqa: PLC0415
 
     given = action_environ(args, environ)
-    context = GitHubContext.from_environ(given)
-    if context.in_actions:
-        workflow: GitHubActions | Console = GitHubActions(context)
-    else:
-        workflow = Console(context, outputs_file=args.outputs_file, summary_file=args.summary_file)
+    workflow = reporting_to(GitHubContext.from_environ(given), outputs_file=args.outputs_file, summary_file=args.summary_file)
     return int(execute(given, workflow))
 
 

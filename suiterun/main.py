@@ -27,7 +27,7 @@ from suiterun.polling import PollSchedule, ProgressLog, format_duration, poll_un
 from suiterun.registry import ADAPTERS
 from suiterun.results import GREEN, Outcome, RunStatus, Snapshot, TestStatus, Verdict, fails_step, judge, plural
 from suiterun.settings import Settings
-from suiterun.workflow import Console, GitHubActions, GitHubContext, Workflow
+from suiterun.workflow import GitHubContext, Workflow, reporting_to
 
 # Step outputs share about 1 MiB per job. `results` gets at most this many bytes (and
 # `summary` at most SUMMARY_OUTPUT_LIMIT), so two uses of the action in one job fit.
@@ -333,9 +333,7 @@ def main(
 ) -> int:
     """The action's door: inputs from INPUT_* variables, results to the runner (or, outside
     GitHub Actions, to the terminal, without workflow commands)."""
-    context = GitHubContext.from_environ(environ)
-    workflow = GitHubActions(context) if context.in_actions else Console(context)
-    return int(execute(environ, workflow, session=session, clock=clock, rng=rng))
+    return int(execute(environ, reporting_to(GitHubContext.from_environ(environ)), session=session, clock=clock, rng=rng))
 
 
 def _vendor_title(inputs: Inputs) -> str:

@@ -3,6 +3,7 @@ or a terminal elsewhere (plain lines, an outputs JSON file, a Markdown summary f
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sys
@@ -195,6 +196,25 @@ class Console(Workflow):
         if self.summary_file:
             self._write_file("summary file", str(self.summary_file), markdown.rstrip("\n") + "\n", mode=self.summary_mode)
             self.summary_mode = "a"
+
+
+def reporting_to(context: GitHubContext, *, outputs_file: Path | None = None, summary_file: Path | None = None) -> GitHubActions | Console:
+    """Where this process reports, for every door: the runner inside a GitHub Actions step, else the terminal or CI log.
+
+    The runner reads a step's output as UTF-8 on every OS, but Python writes a pipe in the Windows code page (cp1252 on
+    GitHub's Windows runners), which has no letters for most test names in other scripts; so inside GitHub Actions stdout
+    is UTF-8, and elsewhere a character the terminal's encoding lacks is escaped instead of ending the report.
+    """
+    if context.in_actions:
+        _reconfigure_stdout(encoding="utf-8")
+        return GitHubActions(context)
+    _reconfigure_stdout(errors="backslashreplace")
+    return Console(context, outputs_file=outputs_file, summary_file=summary_file)
+
+
+def _reconfigure_stdout(*, encoding: str | None = None, errors: str | None = None) -> None:
+    if isinstance(sys.stdout, io.TextIOWrapper):  # not when a test or an embedding program replaced it
+        sys.stdout.reconfigure(encoding=encoding, errors=errors)  # None keeps what it was
 
 
 def _escape_data(text: str) -> str:

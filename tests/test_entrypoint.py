@@ -3,6 +3,7 @@ the process matters (exit code, real time, signals), the same environment in-pro
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
+from tests.hostile import Answer, batch, hostile_server
+from tests.hostile import autosana as autosana_api
 from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, run_in_process, sandbox_url
 
 
@@ -129,3 +132,40 @@ def test_a_cancelled_job_still_writes_the_summary_and_outputs(signum: int, sandb
     assert run.outputs["pending"] == "3"
     assert "The job was cancelled" in run.summary
     assert "Traceback" not in run.log
+
+
+# Python writes a pipe in the ANSI code page on Windows: cp1252 on GitHub's Windows runners and many Jenkins agents.
+WINDOWS_PIPE = {"PYTHONIOENCODING": "cp1252"}
+NAMED_IN_JAPANESE = batch([("ログイン", "failed", "画面が表示されない")])
+
+
+def test_a_windows_runner_gets_test_names_in_any_script_as_utf8(tmp_path: Path) -> None:
+    """The composite variant on Windows: the runner reads the step's output as UTF-8, whatever Python's default."""
+    with hostile_server(autosana_api(status=Answer(body=NAMED_IN_JAPANESE))) as vendor:
+        inputs = {"vendor": "autosana", "api-key": "key-0123456789abcdef", "api-url": vendor.url, "suites": "s-1", "app-id": "web"}
+        run = run_entrypoint(tmp_path, {**inputs, "poll-interval": "1s"}, extra_env=WINDOWS_PIPE)
+    assert (run.exit_code, run.outputs["status"]) == (1, "failed"), run.log
+    assert "  FAILED ログイン: 画面が表示されない" in run.log.splitlines()
+    assert "::error title=ログイン::Autosana test failed: 画面が表示されない" in run.log
+
+
+def test_with_arguments_the_entrypoint_is_the_command(tmp_path: Path) -> None:
+    """`docker run IMAGE suiterun run ...` on a CI system other than GitHub Actions, with a terminal that lacks letters."""
+    with hostile_server(autosana_api(status=Answer(body=NAMED_IN_JAPANESE))) as vendor:
+        command = ["suiterun", "run", "--vendor", "autosana", "--api-url", vendor.url, "--suites", "s-1", "--app-id", "web", "--poll-interval", "1s"]
+        environ = {"PATH": os.environ["PATH"], "SUITERUN_API_KEY": "key-0123456789abcdef", **WINDOWS_PIPE}
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "entrypoint.py"), *command, "--outputs-file", "outputs.json"],
+            cwd=tmp_path,
+            env=environ,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert not [line for line in done.stdout.splitlines() if line.startswith("::")]
+    assert "  FAILED \\u30ed\\u30b0\\u30a4\\u30f3: \\u753b" in done.stdout  # escaped, and the report goes on
+    assert json.loads((tmp_path / "outputs.json").read_text(encoding="utf-8"))["status"] == "failed"
+    version = subprocess.run([sys.executable, str(ROOT / "entrypoint.py"), "--version"], capture_output=True, text=True, timeout=30, check=True)
+    assert version.stdout.startswith("suiterun ")  # the leading `suiterun` is optional
