@@ -52,19 +52,26 @@ def parser() -> argparse.ArgumentParser:
     for item in INPUTS:
         if item.name not in SECRET_INPUTS:
             required = " Required." if item.required else ""
-            run.add_argument(f"--{item.name}", metavar=item.name.upper().replace("-", "_"), help=f"{item.description}{required}".replace("%", "%%"))
+            # action.yml's default, as GitHub would pass it; an expression (`${{ toJSON(matrix) }}`) means nothing here.
+            default = "" if "${{" in item.default else item.default
+            run.add_argument(
+                f"--{item.name}",
+                metavar=item.name.upper().replace("-", "_"),
+                default=default,
+                help=f"{item.description}{required}".replace("%", "%%"),
+            )
     run.add_argument("--summary-file", type=Path, help="outside GitHub Actions: write the Markdown summary to this file")
     run.add_argument("--outputs-file", type=Path, help="outside GitHub Actions: write the outputs to this file as one JSON object")
     return top
 
 
 def action_environ(args: argparse.Namespace, environ: Mapping[str, str]) -> dict[str, str]:
-    """What the action would receive: INPUT_<NAME> for every option given and for the secrets, over the environment."""
+    """What the action would receive: INPUT_<NAME> for every input (the option, else its default; the secrets from their
+    variables), over the environment."""
     inputs = {f"INPUT_{name.upper()}": environ.get(variable, "") for name, variable in SECRET_INPUTS.items()}
     for item in INPUTS:
-        value = getattr(args, item.name.replace("-", "_"), None)
-        if value is not None:
-            inputs[f"INPUT_{item.name.upper()}"] = value
+        if item.name not in SECRET_INPUTS:
+            inputs[f"INPUT_{item.name.upper()}"] = getattr(args, item.name.replace("-", "_"))
     # INPUT_* variables of the environment (a step of another action) must not leak in as options.
     return {**{name: value for name, value in environ.items() if not name.startswith("INPUT_")}, **inputs}
 

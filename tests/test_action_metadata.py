@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from suiterun import cli
 from suiterun.main import step_outputs
 from suiterun.results import Outcome, RunStatus, Verdict
 from tests.support import ROOT
@@ -85,3 +86,13 @@ def test_the_composite_variant_passes_inputs_only_through_env_and_execs_python()
     assert {name: value for name, value in run["env"].items() if name.startswith("INPUT_")} == {
         f"INPUT_{name.upper()}": f"${{{{ inputs['{name}'] }}}}" for name in ACTION["inputs"]
     }
+
+
+def test_the_command_gives_the_engine_what_github_gives_the_action() -> None:
+    """`suiterun run` with only --vendor: every input at action.yml's default (an expression means empty), the secrets
+    from their variables, and no INPUT_* of the surrounding environment."""
+    args = cli.parser().parse_args(["run", "--vendor", "autosana"])
+    given = cli.action_environ(args, {"SUITERUN_API_KEY": "key", "INPUT_TIMEOUT": "1s", "CI": "true"})
+    defaults = {name: "" if "${{" in str(spec.get("default", "")) else str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
+    expected = {f"INPUT_{name.upper()}": value for name, value in (defaults | {"vendor": "autosana", "api-key": "key"}).items()}
+    assert given == {"CI": "true", "SUITERUN_API_KEY": "key", **expected}
