@@ -23,6 +23,8 @@ from pathlib import Path
 ACTION_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ACTION_ROOT / "requirements.txt"
 COMPLETE = "suiterun-complete"  # written last: a folder without it is not used
+# A build takes seconds; one this old was left by a job that was killed (Windows cancels without a signal).
+ABANDONED_SECONDS = 3600
 
 
 def cache_root() -> Path:
@@ -60,6 +62,16 @@ def build(target: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
 
 
+def remove_abandoned_builds(root: Path) -> None:
+    """Half-built folders of killed jobs; a self-hosted runner keeps its tool cache, so they would pile up."""
+    for folder in root.glob("*.building-*"):
+        try:
+            if time.time() - folder.stat().st_mtime > ABANDONED_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # another job's build renamed into place meanwhile
+            pass
+
+
 def main() -> int:
     root = cache_root()
     root.mkdir(parents=True, exist_ok=True)
@@ -69,6 +81,7 @@ def main() -> int:
         print(f"suiterun: reusing the Python environment in {target}", flush=True)
     else:
         shutil.rmtree(target, ignore_errors=True)  # an incomplete one, left by a job that was stopped
+        remove_abandoned_builds(root)
         print(f"suiterun: creating the Python environment in {target} (once per runner and requirements)", flush=True)
         try:
             build(target)

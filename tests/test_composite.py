@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,10 @@ def install(tool_cache: Path, output: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.xdist_group("composite")
 def test_the_environment_is_created_once_in_the_tool_cache_and_then_reused(tmp_path: Path) -> None:
     tool_cache, first_output, second_output = tmp_path / "toolcache", tmp_path / "first", tmp_path / "second"
+    abandoned, in_progress = tool_cache / "suiterun/py3.11-0123.building-dead", tool_cache / "suiterun/py3.11-0123.building-live"
+    for folder in (abandoned, in_progress):
+        (folder / "lib").mkdir(parents=True)
+    os.utime(abandoned, (time.time() - 7200, time.time() - 7200))  # a killed job's, two hours ago
     first = install(tool_cache, first_output)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "creating the Python environment in" in first.stdout
@@ -40,7 +45,8 @@ def test_the_environment_is_created_once_in_the_tool_cache_and_then_reused(tmp_p
     second = install(tool_cache, second_output)
     assert second.returncode == 0 and "reusing the Python environment in" in second.stdout
     assert parse_outputs_line(second_output)["python"] == python.as_posix()
-    assert [path.name for path in (tool_cache / "suiterun").iterdir()] == [python.parent.parent.name]  # no half-built folder left
+    # No half-built folder of its own left, a killed job's removed, and a build another job has under way kept.
+    assert sorted(path.name for path in (tool_cache / "suiterun").iterdir()) == sorted([python.parent.parent.name, in_progress.name])
 
 
 def parse_outputs_line(output: Path) -> dict[str, str]:
