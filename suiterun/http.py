@@ -156,7 +156,7 @@ class VendorClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
 
     def _wait(self, attempt: int, retry_after: float | None, reason: str) -> None:
-        delay = retry_after if retry_after is not None else min(MAX_BACKOFF, 2.0 ** (attempt - 1))
+        delay = retry_after if retry_after is not None else backoff(attempt)
         if delay >= self.deadline.remaining():
             raise TransientVendorError(f"{reason}; the wait it asks for ({delay:g}s) does not fit before the timeout.")
         self.log(f"{reason}; retrying in {delay:g}s")
@@ -190,6 +190,11 @@ class VendorClient:
             case _:
                 message = f"{self.vendor} answered HTTP {status} to {what}{said}."
         return VendorHTTPError(message, status)
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt `attempt` (1, 2, 4, ... capped at MAX_BACKOFF)."""
+    return min(MAX_BACKOFF, 2.0 ** (attempt - 1))
 
 
 def _never_connected(exc: requests.RequestException) -> bool:

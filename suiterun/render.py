@@ -14,7 +14,7 @@ from suiterun.concurrency import Overdue, call_within
 from suiterun.errors import InputError
 from suiterun.polling import format_duration
 from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
-from suiterun.text import markdown_inline, one_line, safe_url
+from suiterun.text import format_size, markdown_inline, one_line, safe_url
 from suiterun.workflow import GitHubContext
 
 if TYPE_CHECKING:  # Jinja costs 25 ms to import: only when a template is rendered, after the trigger
@@ -288,7 +288,7 @@ def template_context(outcome: Outcome, github: GitHubContext, *, matrix: Mapping
 def _build(build: BuildUnderTest | None) -> dict[str, Any] | None:
     if build is None:
         return None
-    size = f"{build.size / 2**20:.1f} MiB" if build.size is not None else ""
+    size = format_size(build.size) if build.size is not None else ""
     return {**dataclasses.asdict(build), "is_url": build.is_url, "size_text": size}
 
 

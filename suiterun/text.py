@@ -19,6 +19,14 @@ def one_line(text: object, *, limit: int = 0) -> str:
     return flat
 
 
+def format_size(size: int) -> str:
+    """A number of bytes as people read it: 812 bytes, 3.4 KiB, 12.3 MiB, 1.5 GiB."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} byte{'' if size == 1 else 's'}"
+
+
 def log_safe(text: object, *, limit: int = 500) -> str:
     """Vendor text for a log line: one line, and nothing GitHub would read as a
     workflow command (`::name::` or the legacy `##[name]`), wherever it appears."""

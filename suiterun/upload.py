@@ -19,7 +19,9 @@ import requests
 from suiterun.clock import Clock, Deadline
 from suiterun.concurrency import Overdue, call_within
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.text import one_line
+from suiterun.http import backoff
+from suiterun.secrets import Secrets
+from suiterun.text import format_size, one_line
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines while uploading
 MIB = 1024 * 1024
@@ -72,54 +74,63 @@ def put_file(
     deadline: Deadline,
     log: Callable[[str], None],
     label: str,
-    session: requests.Session | None = None,
+    secrets: Secrets,
     attempts: int = 3,
     connect_timeout: float = 10.0,
     read_timeout: float = 60.0,
 ) -> None:
-    """PUT the file's bytes to `url`. A connection error or a 5xx is retried as a whole PUT (at most `attempts`), a 4xx
-    is not; the whole upload, retries included, ends by the deadline (then TimeoutReached)."""
+    """PUT the file's bytes to `url`. A connection error or a 5xx is retried as a whole PUT (at most `attempts`, after a
+    short backoff), a 4xx is not; the whole upload, waits and retries included, ends by the deadline (then
+    TimeoutReached). What storage says is redacted with `secrets` before it is cut."""
     size = path.stat().st_size
     where = without_query(url)
-    storage = session or requests.Session()
-    for attempt in range(1, attempts + 1):
-        remaining = deadline.remaining()
-        if remaining <= 0:
-            raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.")
-        log(f"{label}: uploading {path.name} ({size / MIB:.1f} MiB) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
-        with path.open("rb") as file:
-            body = _ProgressReader(file, size, deadline.clock, log, label)
-            send = functools.partial(
-                storage.put,
-                url,
-                data=body,
-                headers={"Content-Type": "application/octet-stream"},
-                auth=_NoCredentials(),
-                timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
-                allow_redirects=False,
-            )
-            try:
-                response = call_within(remaining, send)
-            except Overdue:
-                raise TimeoutReached(f"{label}: the upload of {path.name} to {where} had not finished when the timeout passed.") from None
-            except requests.RequestException as exc:
-                problem = f"could not reach storage at {urlsplit(url).netloc} ({type(exc).__name__})"
-                if attempt == attempts:
-                    raise UploadError(f"{label}: {problem}; gave up after {attempts} attempts.") from None
-                log(f"{label}: {problem}; trying the whole upload again")
+    with requests.Session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
+        for attempt in range(1, attempts + 1):
+            remaining = deadline.remaining()
+            if remaining <= 0:
+                raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.")
+            log(f"{label}: uploading {path.name} ({format_size(size)}) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
+            with path.open("rb") as file:
+                body = _ProgressReader(file, size, deadline.clock, log, label)
+                send = functools.partial(
+                    storage.put,
+                    url,
+                    data=body,
+                    headers={"Content-Type": "application/octet-stream"},
+                    auth=_NoCredentials(),
+                    timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
+                    allow_redirects=False,
+                )
+                try:
+                    response = call_within(remaining, send)
+                except Overdue:
+                    raise TimeoutReached(f"{label}: the upload of {path.name} to {where} had not finished when the timeout passed.") from None
+                except requests.RequestException as exc:
+                    problem = f"could not reach storage at {urlsplit(url).netloc} ({type(exc).__name__})"
+                    if attempt == attempts:
+                        raise UploadError(f"{label}: {problem}; gave up after {attempts} attempts.") from None
+                    _wait_to_retry(deadline, attempt, problem, log, label)
+                    continue
+            status = response.status_code
+            if status < 300:
+                log(f"{label}: uploaded {path.name} ({format_size(size)})")
+                return
+            if 300 <= status < 400:
+                raise UploadError(f"{label}: storage answered HTTP {status} (a redirect, which is not followed) to the upload of {path.name}.")
+            said = _storage_message(secrets.redact(response.text))
+            if status >= 500 and attempt < attempts:
+                _wait_to_retry(deadline, attempt, f"storage answered HTTP {status}", log, label)
                 continue
-        status = response.status_code
-        if status < 300:
-            log(f"{label}: uploaded {path.name} ({size / MIB:.1f} MiB)")
-            return
-        said = _storage_message(response.text)
-        if 300 <= status < 400:
-            raise UploadError(f"{label}: storage answered HTTP {status} (a redirect, which is not followed) to the upload of {path.name}.")
-        if status >= 500 and attempt < attempts:
-            log(f"{label}: storage answered HTTP {status}; trying the whole upload again")
-            continue
-        raise UploadError(f"{label}: storage answered HTTP {status} to the upload of {path.name}{f': {said}' if said else ''}.")
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            tries = f" (attempt {attempt} of {attempts})" if status >= 500 else ""
+            raise UploadError(f"{label}: storage answered HTTP {status}{tries} to the upload of {path.name}{f': {said}' if said else ''}.")
+    raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+
+def _wait_to_retry(deadline: Deadline, attempt: int, problem: str, log: Callable[[str], None], label: str) -> None:
+    """A short backoff (cut to the deadline) before the whole PUT again: storage that answered 503 asks for a slower rate."""
+    delay = backoff(attempt)
+    log(f"{label}: {problem}; trying the whole upload again in {delay:g}s")
+    deadline.sleep(delay)
 
 
 def _storage_message(body: str) -> str:

@@ -3,8 +3,10 @@ and its storage, as a workflow runs it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from sandbox.server import SandboxServer
 from suiterun.clock import Deadline, SystemClock
+from suiterun.secrets import Secrets
 from suiterun.upload import put_file
 from tests.hostile import SERVER, Answer, hostile_server
 from tests.support import ActionRun, FakeClock, run_in_process, sandbox_url
@@ -126,7 +128,7 @@ def test_the_build_is_uploaded_stamped_with_the_pull_requests_head_then_the_flow
     assert (confirm["commit_sha"], confirm["branch_name"], confirm["repo_full_name"]) == (HEAD_SHA, "feature/cart", "acme/shop")
     assert sent(result, "/api/v1/flows/run")["labels"] == ["smoke", "checkout"] and sent(result, "/api/v1/flows/run")["environment"] == "staging"
     assert result.outputs["build-id"] == sandbox.emulators["autosana"].builds[-1]["app_build_id"]  # type: ignore[attr-defined]
-    assert f"**Build under test:** app-release.apk (0.0 MiB) · build id {result.outputs['build-id']} · commit {HEAD_SHA[:12]} on feature/cart" in (
+    assert f"**Build under test:** app-release.apk (6 bytes) · build id {result.outputs['build-id']} · commit {HEAD_SHA[:12]} on feature/cart" in (
         result.summary
     )
 
@@ -237,6 +239,43 @@ def storage_answering(put: Answer, *, scheme_host: str = "") -> Any:
     return behave
 
 
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_storage_that_cannot_be_reached_is_tried_three_times_with_a_backoff(tmp_path: Path) -> None:
+    unreachable = f"http://127.0.0.1:{closed_port()}"
+    with hostile_server(storage_answering(Answer(), scheme_host=unreachable)) as api:
+        result = run(tmp_path, api.url, "k_autosana_12345678", {**MOBILE, "suites": "s-1"})
+    assert (result.outputs["status"], result.exit_code) == ("error", 3), result.log
+    retries = [line for line in result.log.splitlines() if "(ConnectionError); trying the whole upload again in " in line]
+    assert [line.rsplit(" ", 1)[1] for line in retries] == ["1s", "2s"]
+    assert "could not reach storage at 127.0.0.1" in result.summary and "gave up after 3 attempts" in result.summary
+    assert [method for method, _ in api.requests] == ["POST"]  # no confirm, no flows
+
+
+@pytest.mark.parametrize(("status", "puts"), [(500, 3), (502, 3), (400, 1), (403, 1), (404, 1)])
+def test_a_5xx_from_storage_is_tried_three_times_and_a_4xx_once(status: int, puts: int, tmp_path: Path) -> None:
+    refusal = Answer(status, b"<Error><Code>Refused</Code><Message>Not today</Message></Error>", {"Content-Type": "application/xml"})
+    with hostile_server(storage_answering(refusal)) as api:
+        result = run(tmp_path, api.url, "k_autosana_12345678", {**MOBILE, "suites": "s-1"})
+        methods = [method for method, _ in api.requests]
+    assert result.outputs["status"] == "error" and methods == ["POST"] + ["PUT"] * puts, result.log
+    assert f"storage answered HTTP {status}" in result.summary and "Refused: Not today" in result.summary
+    assert "/api/v1/flows/run" not in result.log
+
+
+def test_what_storage_says_is_redacted_before_it_is_cut(tmp_path: Path) -> None:
+    echo = Answer(400, b"x" * 190 + b"sig0123456789 is not the signature", {"Content-Type": "text/plain"})
+    with hostile_server(storage_answering(echo)) as api:
+        result = run(tmp_path, api.url, "k_autosana_12345678", MOBILE)
+    assert result.outputs["status"] == "error" and "storage answered HTTP 400" in result.summary
+    written = result.log.replace("::add-mask::sig0123456789", "") + result.summary + "".join(result.outputs.values())
+    assert "sig0123" not in written  # the cut (at 200 characters) would otherwise leave a part no later redaction can know
+
+
 def test_a_redirect_from_storage_is_not_followed(tmp_path: Path) -> None:
     with hostile_server(lambda method, path: Answer()) as elsewhere:
         redirect = Answer(307, b"", {"Location": f"{elsewhere.url}/steal"})
@@ -284,9 +323,16 @@ def test_progress_is_printed_at_most_every_ten_seconds(sandbox: SandboxServer, t
     url = sandbox.storage.presign(sandbox.url, "b/app.apk", frozenset())
     clock = TickingClock()
     lines: list[str] = []
-    put_file(build, url, deadline=Deadline.after(clock, 10_000), log=lines.append, label="upload", session=requests.Session())
-    progress = [line for line in lines if " of 2.0 MiB (" in line]
-    assert progress and progress[-1].startswith("upload: ") and "MiB/s" in progress[-1]
+    times: list[float] = []
+
+    def log(line: str) -> None:
+        lines.append(line)
+        times.append(clock.now)
+
+    put_file(build, url, deadline=Deadline.after(clock, 10_000), log=log, label="upload", secrets=Secrets())
+    progress = [(at, line) for at, line in zip(times, lines, strict=True) if " of 2.0 MiB (" in line]
+    assert len(progress) >= 2 and all(line.startswith("upload: ") and "%), " in line and line.endswith(" MiB/s") for _, line in progress)
+    assert all(later - earlier >= 10 for (earlier, _), (later, _) in itertools.pairwise(progress)), progress
     assert lines[0] == f"upload: uploading app.apk (2.0 MiB) to {sandbox.url}/_storage/{url.split('/_storage/')[1].split('?')[0]}"
     assert lines[-1] == "upload: uploaded app.apk (2.0 MiB)"
     assert sandbox.storage.uploaded("b/app.apk") is not None and sandbox.storage.uploaded("b/app.apk").size == 2 * 1024 * 1024  # type: ignore[union-attr]
