@@ -297,10 +297,11 @@ def _is_failure(test: dict[str, Any]) -> bool:
 
 
 def fit(render_text: Callable[[dict[str, Any]], str], context: dict[str, Any], limit: SizeLimit) -> str:
-    """Render so that the text fits `limit`: in full when it fits; else with the failed
-    tests first and the passed rows dropped; else with ever fewer rows and failure
-    details. `omitted` tells the template how much it is not showing, so it can say
-    so and link the vendor's run. A template that is too long even then is cut."""
+    """Render so that the text fits `limit`: in full when it fits; else without inline
+    screenshots (their links stay); else with the failed tests first and the passed rows
+    dropped; else with ever fewer rows and failure details. `omitted` tells the template
+    how much it is not showing, so it can say so and link the vendor's run. A template
+    that is too long even then is cut."""
     text = ""
     for shortened in _shortenings(context):
         text = render_text(shortened)
@@ -313,6 +314,9 @@ def fit(render_text: Callable[[dict[str, Any]], str], context: dict[str, Any], l
 
 def _shortenings(context: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield context
+    if any(detail["image"] for test in context["failures"] for detail in test["details"]):
+        context = {**context, "tests": _without_images(context["tests"]), "failures": _without_images(context["failures"])}
+        yield context
     tests, failures = context["tests"], context["failures"]
     others = [test for test in tests if not _is_failure(test) and test["status"] != TestStatus.PASSED]
     unpassed = [test for test in tests if _is_failure(test)] + others
@@ -324,6 +328,10 @@ def _shortenings(context: dict[str, Any]) -> Iterator[dict[str, Any]]:
         if keep == 0:
             return
         keep //= 2
+
+
+def _without_images(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**test, "details": [{**detail, "image": ""} for detail in test["details"]]} for test in tests]
 
 
 def render_summary(
@@ -354,7 +362,7 @@ SAMPLE_OUTCOME = Outcome(
                 duration=30.5,
                 message="Expected a confirmation.",
                 group="Smoke",
-                details=(Detail("Failing step", "Tap 'Pay'", "https://vendor.example/t/2/shot.png"),),
+                details=(Detail("Failing step", "Tap 'Pay'", "https://vendor.example/t/2/shot.png", image="https://vendor.example/t/2/shot.png"),),
             ),
             TestResult("Sample skipped test", TestStatus.SKIPPED, id="t-3"),
         ),

@@ -16,7 +16,7 @@ from suiterun.comment import COMMENT_TEMPLATE, CommentMode, CommentSettings, com
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs
 from suiterun.render import COMMENT_LIMIT, TemplateSource
-from suiterun.results import Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
+from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from suiterun.workflow import GitHubContext
 from tests.contract import BASE_INPUTS
 from tests.fake_github import TOKEN, FakeGitHub, running_fake_github
@@ -276,6 +276,17 @@ def test_a_huge_comment_is_cut_to_fit_with_failures_first() -> None:
     assert len(body) <= COMMENT_LIMIT.most
     assert body.startswith(settings.marker + "\n") and "flow 0" in body and "fine" not in body
     assert "more failed tests, too many for one comment: see the job summary or [the run in Autosana](https://app.example/run/1)" in body
+
+
+def test_the_comment_shows_the_build_under_test_and_a_small_screenshot_of_the_failing_step() -> None:
+    shot = "https://cdn.vendor.example/r-9/step-3.png?Signature=abc&Expires=1"
+    failed = TestResult("Checkout", TestStatus.FAILED, message="Pay did nothing.", details=(Detail("Failing step", "Tap 'Pay'", shot, image=shot),))
+    build = BuildUnderTest("app-release.apk", "build-42", 3 * 2**20, "1111111111111111111111111111111111111117", "feature/cart")
+    outcome = Outcome("Autosana", Verdict(RunStatus.FAILED, "1 of 1 tests failed"), Snapshot((failed,), True, ("batch-1",), build=build))
+    settings = CommentSettings(CommentMode.ALWAYS, TOKEN, {}, comment_marker({"vendor": "autosana"}))
+    body = render_comment(outcome, GitHubContext(workspace=ROOT), settings, TemplateSource.builtin(COMMENT_TEMPLATE))
+    assert "📦 Build under test: app-release.apk (3.0 MiB) · build id build-42 · commit 111111111111 on feature/cart\n\n| | Failed test |" in body
+    assert f'| Pay did nothing. <a href="{shot}"><img src="{shot}" width="120" alt="screenshot"></a> |' in body
 
 
 def test_reporting_modules_load_only_after_the_run() -> None:

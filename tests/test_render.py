@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from suiterun.render import (
     template_context,
 )
 from suiterun.render import render_summary as render_builtin
-from suiterun.results import Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
+from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from suiterun.workflow import GitHubContext
 from tests.contract import Case, run_case
 
@@ -47,6 +48,18 @@ CHECKOUT = TestResult(
     ),
 )
 RESET = TestResult("Reset password", TestStatus.ERRORED, id="t-3", message="The app crashed.", group="Smoke")
+SHOT = "https://cdn.vendor.example/runs/r-9/step-3-annotated.png?Expires=1700000000&Signature=abc"
+CHECKOUT_WITH_SHOT = TestResult(
+    "Checkout",
+    TestStatus.FAILED,
+    id="r-9",
+    url="https://app.vendor.example/t/9",
+    message="The Pay button did nothing.",
+    details=(Detail("Failing step", "step 3 (tap, failed): Tap 'Pay'", SHOT, image=SHOT),),
+)
+HEAD = "1111111111111111111111111111111111111117"
+APK = BuildUnderTest("app-release.apk", "build-42", 48_234_496, HEAD, "feature/cart")
+PREVIEW = BuildUnderTest("https://preview-17.shop.example", "build-43", None, HEAD, "feature/cart")
 
 OUTCOMES = {
     "passed": Outcome("Autosana", Verdict(RunStatus.PASSED, "1 test passed"), Snapshot((LOGIN,), True, ("r-1",), RUN_URL), 83.0),
@@ -72,6 +85,19 @@ OUTCOMES = {
         ),
         1.0,
         ("Test-Lab's API cannot report results, so the action reports what it started.",),
+    ),
+    "uploaded": Outcome(
+        "Autosana",
+        Verdict(RunStatus.UPLOADED, "uploaded app-release.apk as build build-42; no tests, suites or labels to run"),
+        Snapshot(done=True, build=APK),
+        14.0,
+        ("Autosana: The build's version code is lower than the last build's",),
+    ),
+    "web-build-with-screenshot": Outcome(
+        "Autosana",
+        Verdict(RunStatus.FAILED, "1 of 2 tests failed"),
+        Snapshot((LOGIN, CHECKOUT_WITH_SHOT), True, ("batch-1",), RUN_URL, build=PREVIEW),
+        95.0,
     ),
     "injection": Outcome(
         "Autosana",
@@ -108,6 +134,9 @@ def test_summary_layout_has_blank_lines_between_blocks() -> None:
     detailed = render_summary(OUTCOMES["mixed-with-details"])
     assert "([link](https://cdn.vendor.example/shot.png))\n\n[Open this test in Autosana](https://app.vendor.example/t/2)\n\n" in detailed
     assert "\n\n\n" not in rendered + detailed
+    shot = render_summary(OUTCOMES["web-build-with-screenshot"])
+    assert "on feature/cart\n\n🔗 [Open the run" in shot and 'alt="screenshot"></a>\n\n[Open this test' in shot
+    assert all("\n\n\n" not in render_summary(outcome) for outcome in OUTCOMES.values())
 
 
 def test_a_rerun_and_a_matrix_entry_are_named_in_the_heading() -> None:
@@ -154,6 +183,18 @@ def test_a_template_too_long_even_without_tests_is_cut_with_a_note(tmp_path: Pat
     text = fit(renderer(source), template_context(OUTCOMES["passed"], GITHUB), limit)
     assert limit.measure(text) <= 5000
     assert text.endswith(f"**Cut to fit GitHub's limit of 5,000 bytes.** Open the run: {RUN_URL}\n")
+
+
+def test_inline_screenshots_are_dropped_first_when_the_summary_is_too_long() -> None:
+    failures = tuple(replace(CHECKOUT_WITH_SHOT, name=f"Checkout {n}", id=f"r-{n}") for n in range(40))
+    outcome = Outcome("Autosana", Verdict(RunStatus.FAILED, "40 tests failed"), Snapshot(failures, True, ("batch-1",), RUN_URL))
+    render_text = renderer(TemplateSource.builtin(SUMMARY_TEMPLATE))
+    context = template_context(outcome, GITHUB)
+    full = render_text(context)
+    assert full.count("<img ") == 40
+    text = fit(render_text, context, SizeLimit(len(full) - 1, "characters"))
+    assert "<img " not in text and "Shortened" not in text  # every failure is still there, with its screenshot as a link
+    assert text.count("#### ❌ Checkout ") == 40 and text.count(f"([link]({SHOT}))") == 40
 
 
 def test_a_small_run_is_never_shortened() -> None:
