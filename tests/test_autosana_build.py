@@ -8,12 +8,14 @@ import json
 import random
 import socket
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from sandbox.server import SandboxServer
 from suiterun.clock import Deadline, SystemClock
@@ -304,6 +306,34 @@ def test_an_upload_that_outlasts_the_timeout_ends_as_timeout(tmp_path: Path) -> 
     assert result.outputs["status"] == "timeout" and result.exit_code == 3, result.log
     assert puts and time.monotonic() - started < 5
     assert "had not finished when the timeout passed" in result.summary
+
+
+# --- The sandbox's storage refuses what real storage refuses ---
+
+
+@pytest.mark.parametrize(
+    ("headers", "signed", "status", "code"),
+    [
+        ({"X-API-Key": "sandbox-pass"}, True, 400, "InvalidArgument"),
+        ({"Authorization": "Bearer sandbox-pass"}, True, 400, "InvalidArgument"),
+        ({"Transfer-Encoding": "chunked"}, True, 411, "MissingContentLength"),
+        ({}, False, 403, "SignatureDoesNotMatch"),
+        ({}, True, 200, ""),
+    ],
+    ids=["api-key", "authorization", "chunked", "wrong-signature", "accepted"],
+)
+def test_sandbox_storage_takes_only_a_signed_put_with_a_length_and_no_credentials(
+    headers: dict[str, str], signed: bool, status: int, code: str, sandbox: SandboxServer
+) -> None:
+    file_path = f"b/{uuid.uuid4()}/probe.apk"  # the sandbox is shared: a path of this test's own
+    url = sandbox.storage.presign(sandbox.url, file_path, frozenset())
+    if not signed:
+        url = url.replace("X-Amz-Signature=", "X-Amz-Signature=0")
+    body: Any = iter([b"apk"]) if "Transfer-Encoding" in headers else b"apk"  # a generator is sent chunked
+    answer = requests.put(url, data=body, headers={k: v for k, v in headers.items() if k != "Transfer-Encoding"}, timeout=10)
+    assert (answer.status_code, code in answer.text) == (status, True), answer.text
+    uploaded = sandbox.storage.uploaded(file_path)
+    assert (uploaded.size if uploaded else None) == (3 if status == 200 else None)
 
 
 # --- Progress while uploading, on a fake clock ---
