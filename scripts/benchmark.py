@@ -4,13 +4,17 @@ their targets, not pass/fail."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from bench_verdict import verdict_figures
 from local_runner import ROOT, ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
@@ -72,6 +76,42 @@ def upload_memory(sandbox: Sandbox) -> str:
     return f"{peaks[1]:.0f} MiB ({peaks[1] - peaks[0]:+.1f} MiB against a 1 KiB build)"
 
 
+def presigned_upload_url(sandbox: Sandbox) -> str:
+    """A fresh presigned storage URL, from the sandbox's Autosana start-upload (as the action gets one)."""
+    body = json.dumps({"bundle_id": UPLOAD_INPUTS["bundle-id"], "platform": "android", "filename": "app.apk"}).encode()
+    headers = {"X-API-Key": "sandbox-pass", "Content-Type": "application/json"}
+    request = urllib.request.Request(f"{sandbox.vendor_url('autosana')}/api/ci/start-upload", data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        url: str = json.load(reply)["upload_url"]
+        return url
+
+
+def upload_throughput(sandbox: Sandbox, rounds: int) -> str:
+    """MiB/s of the action's PUT (suiterun.upload.put_file) and of `curl -T` streaming the same file from disk to the
+    same storage, interleaved, median of `rounds` each (the file is in the page cache for both after the first)."""
+    from suiterun.clock import Deadline, SystemClock  # noqa: PLC0415 - the benchmark's own process sends this one
+    from suiterun.secrets import Secrets  # noqa: PLC0415
+    from suiterun.upload import put_file  # noqa: PLC0415
+
+    if shutil.which("curl") is None:
+        return "skipped: curl is not installed"
+    seconds: dict[str, list[float]] = {"ours": [], "curl": []}
+    with tempfile.TemporaryDirectory(prefix="suiterun-upload-") as folder:
+        build = Path(folder) / "app.apk"
+        build.write_bytes(os.urandom(UPLOAD_MIB * 2**20))
+        for _ in range(rounds):
+            url = presigned_upload_url(sandbox)
+            started = time.monotonic()
+            subprocess.run(["curl", "--silent", "--show-error", "--fail", "--output", os.devnull, "--upload-file", str(build), url], check=True)
+            seconds["curl"].append(time.monotonic() - started)
+            url = presigned_upload_url(sandbox)
+            started = time.monotonic()
+            put_file(build, url, deadline=Deadline.after(SystemClock(), 600), log=lambda line: None, label="upload", secrets=Secrets())
+            seconds["ours"].append(time.monotonic() - started)
+    ours, curl = (UPLOAD_MIB / statistics.median(seconds[name]) for name in ("ours", "curl"))
+    return f"{ours:.0f} MiB/s, curl -T {curl:.0f} MiB/s ({ours / curl:.2f} x curl)"
+
+
 def composite_setup_seconds(times: int) -> tuple[float, list[float]]:
     """composite/install.py in an empty tool cache (cold: create the venv and install the locked wheels), then reusing it."""
     with tempfile.TemporaryDirectory(prefix="suiterun-toolcache-") as cache:
@@ -115,6 +155,7 @@ def main() -> int:
             ("peak memory, 2000 tests", lambda: f"{peak_memory_mib(sandbox, 'sandbox-many'):.0f} MiB", "<= 100 MiB"),
             ("composite variant set-up, cold and warm", lambda: composite_setup(args.runs), "cold: once per runner; warm <= 0.5 s"),
             (f"peak memory, uploading a {UPLOAD_MIB} MiB build", lambda: upload_memory(sandbox), "a few MiB more than a 1 KiB build"),
+            (f"upload throughput, {UPLOAD_MIB} MiB to the sandbox's storage", lambda: upload_throughput(sandbox, 3), ">= 0.9 x curl -T"),
         ]
         if docker:
             measure += [
