@@ -24,6 +24,8 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # fits any vendor's 64-bit id
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # The longest `timeout` or `poll-interval`: GitHub's limit for a job on a hosted runner.
 MAX_DURATION = 6 * 3600.0
+# The deepest nesting a JSON input may have: every real one is two or three levels deep.
+MAX_JSON_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -103,17 +105,34 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(name: str, value: str, expected: type[dict[Any, Any]] | type[list[Any]]) -> Any:
-    """A JSON object or array. A key given twice is an error (JSON parsers disagree on which one wins)."""
+    """A JSON object or array. A key given twice is an error (JSON parsers disagree on which one wins), and so is
+    nesting deeper than MAX_JSON_DEPTH (every later step that walks the value would otherwise hit Python's recursion limit)."""
     kind = "object" if expected is dict else "array"
+    too_deep = InputError(f"Input '{name}' is nested more than {MAX_JSON_DEPTH} levels deep; expected a flat JSON {kind}.")
     try:
         parsed = json.loads(value, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise InputError(f"Input '{name}': the key '{exc}' is set twice.") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"Input '{name}' is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); expected a JSON {kind}.") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise too_deep
     if not isinstance(parsed, expected):
         raise InputError(f"Input '{name}' must be a JSON {kind}, got {type(parsed).__name__}.")
     return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_variables(name: str, value: str) -> dict[str, str]:
