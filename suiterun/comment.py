@@ -48,9 +48,14 @@ class CommentSettings:
     def from_environ(cls, inputs: Inputs, environ: Mapping[str, str], *, vendor: str) -> CommentSettings:
         mode = parse_choice("comment", inputs.get("comment") or "off", CommentMode)
         token = inputs.get("github-token")
+        if mode is not CommentMode.OFF and environ.get("GITHUB_ACTIONS") != "true":
+            raise InputError(
+                f"Input 'comment' is '{mode}', but this is not a GitHub Actions job, so there is no pull request to comment on; "
+                "leave it off here (the summary file is the report)."
+            )
         if mode is not CommentMode.OFF and not token:
             raise InputError(
-                f"Input 'github-token' is empty but comment is '{mode}': pass a token that may write pull request comments, "
+                f"Input 'github-token' is empty but input 'comment' is '{mode}': pass a token that may write pull request comments, "
                 "e.g. github-token: ${{ github.token }}."
             )
         matrix = clean_matrix(inputs.get("matrix"))

@@ -12,7 +12,7 @@ import os
 import random
 import signal
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
 from typing import Any
@@ -33,6 +33,15 @@ from suiterun.workflow import GitHubContext, Workflow, reporting_to
 # `summary` at most SUMMARY_OUTPUT_LIMIT), so two uses of the action in one job fit.
 RESULTS_OUTPUT_LIMIT = 256 * 1024
 NO_REPORTS = {"junit-file": "", "ctrf-file": ""}
+
+
+# Puts a message naming inputs in the terms of the door the user came through.
+Phrase = Callable[[str], str]
+
+
+def as_written(message: str) -> str:
+    """The action's own terms: inputs, as a workflow file names them."""
+    return message
 
 
 class ExitCode(IntEnum):
@@ -116,12 +125,13 @@ def run_action(
         def on_transient(message: str) -> None:
             workflow.info(f"{message} Will try again at the next poll.")
 
-        progress = ProgressLog(vendor, clock, workflow.info)
+        schedule = schedule or PollSchedule(settings.poll_interval)
+        progress = ProgressLog(vendor, clock, workflow.info, next_read_within=schedule.longest_gap)
         polled = poll_until_done(
             adapter.poll,
             first=snapshot,
             deadline=deadline,
-            schedule=schedule or PollSchedule(settings.poll_interval),
+            schedule=schedule,
             progress=remember,
             on_transient=on_transient,
             rng=rng,
@@ -198,10 +208,10 @@ def results_json(outcome: Outcome, limit: int = RESULTS_OUTPUT_LIMIT) -> str:
     return encoded(ordered[:low])
 
 
-def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None, clock: Clock) -> Outcome:
+def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None, clock: Clock, phrase: Phrase = as_written) -> Outcome:
     """Write the report files, log the result, set every output, write the job summary,
     annotate failures and comment. Returns the outcome, turned into an error when a
-    report file or the user's template could not be written."""
+    report file or the user's template could not be written (its message in the door's terms, by `phrase`)."""
     from suiterun.annotations import annotate_failures  # noqa: PLC0415 - reporting modules load after the run (start-up time)
     from suiterun.comment import post_comment  # noqa: PLC0415
     from suiterun.render import SUMMARY_OUTPUT_LIMIT, SUMMARY_TEMPLATE, TemplateError, TemplateSource, render_summary  # noqa: PLC0415
@@ -216,14 +226,14 @@ def publish(outcome: Outcome, *, workflow: Workflow, settings: Settings | None, 
         try:
             reports = write_reports(outcome, settings.reports, workspace=context.workspace, stop_ms=round(time.time() * 1000), redact=workflow.redact)
         except InputError as exc:
-            outcome = _as_error(outcome, str(exc), by_input=True)
+            outcome = _as_error(outcome, phrase(str(exc)), by_input=True)
     user_template = settings.summary_template if settings else None
     template = TemplateSource.choose(SUMMARY_TEMPLATE, user_template, input_name="summary-template", workspace=context.workspace)
     try:
         summary = render_summary(outcome, context, template=template, matrix=matrix)
     except TemplateError as exc:
         # The built-in template still writes a summary, and it explains the error.
-        outcome = _as_error(outcome, str(exc), by_input=True)
+        outcome = _as_error(outcome, phrase(str(exc)), by_input=True)
         template = TemplateSource.builtin(SUMMARY_TEMPLATE)
         summary = render_summary(outcome, context, matrix=matrix)
     summary_output = summary
@@ -284,9 +294,11 @@ def execute(
     session: requests.Session | None = None,
     clock: Clock | None = None,
     rng: random.Random | None = None,
+    phrase: Phrase = as_written,
 ) -> ExitCode:
     """Run once and return the exit code. Every failure ends here as one error line,
-    a summary and `status=error`, never a traceback."""
+    a summary and `status=error`, never a traceback. `phrase` puts an input error in
+    the door's terms (the command's options, not the action's inputs)."""
     clock = clock or SystemClock()
     inputs = Inputs(environ)
     # Before anything else is printed. A key too short to be real is refused below, not masked.
@@ -303,7 +315,8 @@ def execute(
     except TimeoutReached as exc:
         outcome = _error_outcome(state, str(exc), clock, status=RunStatus.TIMEOUT)
     except ActionError as exc:
-        outcome = _error_outcome(state, str(exc), clock, by_input=isinstance(exc, InputError))
+        by_input = isinstance(exc, InputError)
+        outcome = _error_outcome(state, phrase(str(exc)) if by_input else str(exc), clock, by_input=by_input)
     except KeyboardInterrupt:
         message = "The job was cancelled while the action was running; the vendor's run may still be going."
         outcome = _error_outcome(state, message, clock, status=RunStatus.CANCELLED)
@@ -312,7 +325,7 @@ def execute(
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
     try:
-        outcome = publish(outcome, workflow=workflow, settings=settings, clock=clock)
+        outcome = publish(outcome, workflow=workflow, settings=settings, clock=clock, phrase=phrase)
     except Exception as exc:
         workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
         return ExitCode.ERROR

@@ -30,6 +30,10 @@ class PollSchedule:
         """Every read one whole interval after the last (the schedule before adaptive polling; the benchmark's baseline)."""
         return cls(steady=interval, first=interval)
 
+    @property
+    def longest_gap(self) -> float:
+        return max(MIN_GAP, self.steady * (1 + JITTER))
+
     def gaps(self, rng: random.Random) -> Iterator[float]:
         gap = min(self.first, self.steady)
         while True:
@@ -76,12 +80,15 @@ def poll_until_done(
 
 
 class ProgressLog:
-    """Prints one line whenever the counts change, and at least once a minute."""
+    """Prints one line whenever the counts change, and at least once a minute: a read whose next one may come
+    `next_read_within` seconds later than a minute after the last line prints one now (a line per read when reads are
+    more than a minute apart)."""
 
-    def __init__(self, vendor: str, clock: Clock, write: Callable[[str], None]) -> None:
+    def __init__(self, vendor: str, clock: Clock, write: Callable[[str], None], *, next_read_within: float = 0.0) -> None:
         self.vendor = vendor
         self.clock = clock
         self.write = write
+        self.next_read_within = next_read_within
         self.started = clock.monotonic()
         self.last_key: tuple[int, ...] | None = None
         self.last_at = self.started
@@ -90,7 +97,7 @@ class ProgressLog:
         counts = snapshot.counts
         key = (counts.total, counts.pending, counts.failed + counts.errored, counts.skipped)
         now = self.clock.monotonic()
-        if key == self.last_key and now - self.last_at < PROGRESS_EVERY:
+        if key == self.last_key and now + self.next_read_within - self.last_at < PROGRESS_EVERY:
             return
         self.last_key, self.last_at = key, now
         finished = counts.total - counts.pending

@@ -27,6 +27,17 @@ def format_size(size: int) -> str:
     return f"{size} byte{'' if size == 1 else 's'}"
 
 
+# C0 controls but tab and newline, DEL, and C1 controls: a terminal acts on them (titles, links, clipboard writes,
+# cursor moves, clearing the screen) instead of showing them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character a terminal would act on made visible: C0 and DEL as their Unicode
+    pictures (ESC shows as U+241B), C1 as U+FFFD."""
+    return _CONTROL.sub(lambda match: chr(0x2400 + ord(match[0])) if ord(match[0]) < 0x20 else "\u2421" if match[0] == "\x7f" else "\ufffd", text)
+
+
 def log_safe(text: object, *, limit: int = 500) -> str:
     """Vendor text for a log line: one line, and nothing GitHub would read as a
     workflow command (`::name::` or the legacy `##[name]`), wherever it appears."""

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from suiterun.gitmeta import GitMetadata
 from suiterun.secrets import Secrets, encodable
-from suiterun.text import log_safe
+from suiterun.text import log_safe, terminal_safe
 
 
 @dataclass(frozen=True)
@@ -128,12 +128,15 @@ class Workflow:
 
     def _print(self, line: str) -> None:
         out = self.out or sys.stdout
-        out.write(line + "\n")
+        out.write(terminal_safe(line) + "\n")
         out.flush()
 
     def _write_file(self, what: str, path: str, text: str, *, mode: str = "a") -> bool:
-        """Write a runner file; a failure is a warning, never the end of the report (the log still has the result)."""
+        """Write a runner file (mode "x": a new one, in folders created as needed); a failure is a warning, never the
+        end of the report (the log still has the result)."""
         try:
+            if mode == "x":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             with open(path, mode, encoding="utf-8", errors="replace") as file:
                 file.write(self.redact(text))
         except OSError as exc:
@@ -180,7 +183,8 @@ class Console(Workflow):
         super().__init__(context, secrets, out)
         self.outputs_file = outputs_file
         self.summary_file = summary_file
-        self.summary_mode = "w"  # this run's first summary text replaces the file's; later notes are appended
+        # Both files are new (checked before the run): created exclusively, so not even a symlink put there since is followed.
+        self.summary_mode = "x"  # this run's first summary text creates the file; later notes are appended
 
     annotates_tests = False
 
@@ -190,7 +194,7 @@ class Console(Workflow):
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         if self.outputs_file:
-            self._write_file("outputs file", str(self.outputs_file), json.dumps(dict(outputs), ensure_ascii=False, indent=2) + "\n", mode="w")
+            self._write_file("outputs file", str(self.outputs_file), json.dumps(dict(outputs), ensure_ascii=False, indent=2) + "\n", mode="x")
 
     def write_summary(self, markdown: str) -> None:
         if self.summary_file:

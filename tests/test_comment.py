@@ -175,7 +175,9 @@ def test_the_token_never_appears_in_log_outputs_or_summary(tmp_path: Path, sandb
     assert f"::add-mask::{TOKEN}" in result.log
     assert TOKEN not in result.log.replace(f"::add-mask::{TOKEN}", "")
     assert TOKEN not in result.summary and not any(TOKEN in value for value in result.outputs.values())
-    settings = CommentSettings.from_environ(Inputs({"INPUT_COMMENT": "always", "INPUT_GITHUB-TOKEN": TOKEN}), {}, vendor="autosana")
+    settings = CommentSettings.from_environ(
+        Inputs({"INPUT_COMMENT": "always", "INPUT_GITHUB-TOKEN": TOKEN}), {"GITHUB_ACTIONS": "true"}, vendor="autosana"
+    )
     assert TOKEN not in repr(settings)
 
 
@@ -249,7 +251,7 @@ def test_a_comment_template_that_cannot_render_stops_the_step_before_the_run(tmp
     ("inputs", "message"),
     [
         ({"comment": "yes"}, "Input 'comment' has unsupported value 'yes', expected one of: off, always, failures."),
-        ({"comment": "always", "github-token": ""}, "Input 'github-token' is empty but comment is 'always'"),
+        ({"comment": "always", "github-token": ""}, "Input 'github-token' is empty but input 'comment' is 'always'"),
         ({"matrix": "[1, 2]"}, "Input 'matrix' must be a JSON object, got list."),
         ({"matrix": "{os: linux}"}, "Input 'matrix' is not valid JSON"),
     ],
@@ -257,7 +259,7 @@ def test_a_comment_template_that_cannot_render_stops_the_step_before_the_run(tmp
 def test_comment_inputs_are_validated(inputs: dict[str, str], message: str) -> None:
     environ = {f"INPUT_{name.upper()}": value for name, value in {"github-token": TOKEN, **inputs}.items()}
     with pytest.raises(InputError) as raised:
-        CommentSettings.from_environ(Inputs(environ), {}, vendor="autosana")
+        CommentSettings.from_environ(Inputs(environ), {"GITHUB_ACTIONS": "true"}, vendor="autosana")
     assert message in str(raised.value)
 
 
