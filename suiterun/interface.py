@@ -29,6 +29,7 @@ INPUTS: tuple[Input, ...] = (
     Input("timeout", "Overall limit for waiting: 90s, 45m, 1h30m or bare seconds. On expiry status is timeout. Default: 30m.", "30m", False),
     Input("poll-interval", "Time between status checks, at least 1s and shorter than timeout (same formats as timeout). Default: 15s.", "15s", False),
     Input("fail-on", "failure: fail the step on failed tests, errors, timeout or cancellation; error: only on errors and timeout; never: never fail on results. Default: failure.", "failure", False),
+    Input("all-skipped", "What a run whose every reported test was skipped ends in: error, or pass (with a warning; e.g. platform-split suites where a job's tests may all be skipped). A run that reports no test at all is always an error. Default: error.", "error", False),
     Input("job-summary", "true: write the Markdown job summary; false: do not. Default: true.", "true", False),
     Input("comment", "Pull request comment, created once and then updated in place: off, always, or failures (only when the status is not passed or triggered; an earlier comment is still updated when the run turns green). Default: off.", "off", False),
     Input("github-token", "Token for writing the pull request comment (needs permissions pull-requests: write). Masked in every log line. Default: the workflow's GITHUB_TOKEN.", "${{ github.token }}", False),

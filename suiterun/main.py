@@ -80,6 +80,10 @@ class RunReporter:
         self.state.warnings.append(message)
         self.workflow.warning(message, title=title)
 
+    def note(self, message: str) -> None:
+        self.state.warnings.append(message)
+        self.workflow.info(message)
+
 
 def run_action(
     settings: Settings,
@@ -107,7 +111,8 @@ def run_action(
         log=workflow.info,
         secrets=workflow.secrets,
     )
-    adapter = adapter_class(client, settings.options, RunReporter(workflow, state))
+    reporter = RunReporter(workflow, state)
+    adapter = adapter_class(client, settings.options, reporter)
 
     snapshot = state.snapshot = adapter.trigger()
     if snapshot.run_ids or snapshot.tests:
@@ -146,7 +151,9 @@ def run_action(
     state.snapshot = snapshot
 
     not_waiting = "not waiting for results (wait: false)" if not settings.wait else f"{vendor}'s API cannot report results"
-    verdict = judge(snapshot, waited=waited, timed_out=timed_out, not_waiting=not_waiting)
+    verdict = judge(snapshot, waited=waited, timed_out=timed_out, not_waiting=not_waiting, all_skipped=settings.all_skipped)
+    if verdict.warning:
+        reporter.warning(verdict.warning)
     if timed_out:
         verdict = Verdict(verdict.status, f"{verdict.reason} after {format_duration(settings.timeout)} (input 'timeout')")
     return Outcome(vendor, verdict, snapshot, clock.monotonic() - state.started, tuple(state.warnings))

@@ -43,6 +43,13 @@ class FailOn(StrEnum):
     NEVER = "never"
 
 
+class AllSkipped(StrEnum):
+    """What a run whose every reported test was skipped ends in (the `all-skipped` input)."""
+
+    ERROR = "error"
+    PASS = "pass"
+
+
 @dataclass(frozen=True)
 class Detail:
     """One line of vendor detail about a test: a summary, an issue, the failing step."""
@@ -136,6 +143,7 @@ class Verdict:
     status: RunStatus
     reason: str  # one line, shown in the log and the summary
     by_input: bool = False  # an `error` caused by an input (exit code 2), not by the vendor
+    warning: str = ""  # what a pass by `all-skipped: pass` must still say (a warning in the log and the summary)
 
 
 @dataclass(frozen=True)
@@ -153,12 +161,21 @@ class Outcome:
         return self.verdict.status
 
 
-def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str = "not waiting for results") -> Verdict:
+def judge(
+    snapshot: Snapshot,
+    *,
+    waited: bool,
+    timed_out: bool,
+    not_waiting: str = "not waiting for results",
+    all_skipped: AllSkipped = AllSkipped.ERROR,
+) -> Verdict:
     """Decide the overall status. A run passes only when the vendor says it is
-    done, at least one test ran, and nothing failed, errored or stayed pending.
+    done, at least one test ran, and nothing failed, errored or stayed pending;
+    or, with `all_skipped` PASS, when it reported tests and skipped every one.
     `not_waiting` says why results were not read, when they were not."""
     counts = snapshot.counts
     failed = counts.failed + counts.errored
+    every_test_skipped = counts.total > 0 and counts.skipped == counts.total
     if snapshot.build and not (snapshot.run_ids or snapshot.tests):
         build = snapshot.build
         what = f"registered {build.name}" if build.is_url else f"uploaded {build.name}"
@@ -166,6 +183,8 @@ def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str
     if not waited:
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
+        if every_test_skipped:  # nothing is left to run: the vendor's answer is final
+            return _skipped_verdict(counts.total, all_skipped)
         started = max(counts.total, len(snapshot.run_ids))
         return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {not_waiting}")
     if timed_out:
@@ -178,10 +197,20 @@ def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str
         return Verdict(RunStatus.FAILED, "; ".join([*reasons, *snapshot.problems]))
     if counts.pending:
         return Verdict(RunStatus.ERROR, f"the vendor reports the run complete but {plural(counts.pending, 'test')} never finished")
-    if counts.total == counts.skipped:
-        return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test, or skipped every one")
+    if every_test_skipped:
+        return _skipped_verdict(counts.total, all_skipped)
+    if not counts.total:
+        return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test")
     skipped = f", {counts.skipped} skipped" if counts.skipped else ""
     return Verdict(RunStatus.PASSED, f"{plural(counts.passed, 'test')} passed{skipped}")
+
+
+def _skipped_verdict(total: int, all_skipped: AllSkipped) -> Verdict:
+    every = "the only test" if total == 1 else f"every one of {total} tests"
+    if all_skipped is AllSkipped.PASS:
+        reason = f"{every} skipped, which all-skipped: pass accepts"
+        return Verdict(RunStatus.PASSED, reason, warning=f"No test ran: the vendor skipped {every}; the run passes because all-skipped is pass.")
+    return Verdict(RunStatus.ERROR, f"no tests ran: the vendor skipped {every} (all-skipped: pass would let such a run pass)")
 
 
 def fails_step(status: RunStatus, fail_on: FailOn) -> bool:

@@ -15,7 +15,7 @@ from suiterun.polling import format_duration
 from suiterun.registry import ADAPTERS, VENDOR_INPUTS, VendorAdapter
 from suiterun.render import TemplateSource, check_template
 from suiterun.reports import ReportFiles, check_not_written_yet
-from suiterun.results import FailOn
+from suiterun.results import AllSkipped, FailOn
 from suiterun.workflow import GitHubContext
 
 
@@ -35,6 +35,7 @@ class Settings:
     reports: ReportFiles = field(default_factory=ReportFiles)
     summary_template: Path | None = None  # workspace-relative, checked to compile
     comment_template: Path | None = None  # workspace-relative, checked to compile
+    all_skipped: AllSkipped = AllSkipped.ERROR
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
             timeout=timeout,
             poll_interval=poll_interval,
             fail_on=parse_choice("fail-on", inputs.get("fail-on") or "failure", FailOn),
+            all_skipped=parse_choice("all-skipped", inputs.get("all-skipped") or "error", AllSkipped),
             job_summary=parse_bool("job-summary", inputs.get("job-summary") or "true"),
             options=adapter.parse_options(inputs, context),
             context=context,

@@ -44,7 +44,7 @@ class FakeClock:
 
 @dataclass
 class RecordingReporter:
-    """An adapter's reporter for unit tests: records masks, warnings and log lines."""
+    """An adapter's reporter for unit tests: records masks, warnings (notes too) and log lines."""
 
     masked: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -54,6 +54,9 @@ class RecordingReporter:
         self.masked.append(secret)
 
     def warning(self, message: str, *, title: str = "") -> None:
+        self.warnings.append(message)
+
+    def note(self, message: str) -> None:
         self.warnings.append(message)
 
     def info(self, line: str) -> None:

@@ -31,7 +31,19 @@ CASES = [
     ),
     Case("terminated", "failed", 1, {"total": 4, "errored": 4}),
     Case("unrunnable", "failed", 1, {"total": 4, "passed": 2, "errored": 2}),
-    Case("skipped", "error", 3, {"total": 4, "skipped": 4}, in_summary=("no tests ran",)),
+    Case("skipped", "error", 3, {"total": 4, "skipped": 4}, in_summary=("no tests ran", "all-skipped: pass would let such a run pass")),
+    # all-skipped: pass lets a run whose every test was skipped pass, with a warning; a run with no test stays an error.
+    Case(
+        "skipped",
+        "passed",
+        0,
+        {"total": 4, "skipped": 4},
+        inputs={"all-skipped": "pass"},
+        in_summary=("No test ran: the vendor skipped every one of 4 tests",),
+        in_log=("::warning::No test ran",),
+    ),
+    Case("empty", "error", 3, {"total": 0}, inputs={**BATCH, "all-skipped": "PASS"}, in_summary=("no tests ran: the vendor reported no test",)),
+    Case("pass", "error", 2, inputs={"all-skipped": "yes"}, in_log=("Input 'all-skipped' has unsupported value 'yes'", "error, pass")),
     Case("empty", "error", 3, {"total": 0}, in_log=("AIVA found nothing for test id 'test-1' (HTTP 404: Test 'test-1' not found)",)),
     # An unknown word keeps its runs pending until the timeout, with one warning naming it.
     Case("unknown-status", "timeout", 3, {"total": 4, "passed": 2, "pending": 2}, in_log=("'weird-new-state'",)),

@@ -14,11 +14,14 @@ OptionsT = TypeVar("OptionsT")
 
 
 class Reporter(Protocol):
-    """What an adapter may tell the runner: secrets to mask and warnings to show."""
+    """What an adapter may tell the runner: secrets to mask, warnings to show, and notes
+    (a caveat for the summary and the log, without an annotation)."""
 
     def mask(self, secret: str) -> None: ...
 
     def warning(self, message: str, *, title: str = "") -> None: ...
+
+    def note(self, message: str) -> None: ...
 
     def info(self, line: str) -> None: ...
 
