@@ -59,7 +59,7 @@ INPUTS: tuple[Input, ...] = (
     Input("variables-per-test", "aiva, with labels only: JSON object of test id -> object of variables overriding variables for that test. Default: none.", "", False),
     Input("project-id", "test-lab: run every test plan of this project (a number), instead of tests or labels. Default: none.", "", False),
     Input("test-type", "test-lab: quickTest or deepTest. Default: each plan's own default.", "", False),
-    Input("build-id", "test-lab: CI build identifier sent with the run, at most 100 characters. Default: the commit SHA (GITHUB_SHA).", "", False),
+    Input("build-id", "test-lab: CI build identifier sent with the run, at most 100 characters. Default: the commit under test (the checked-out commit, or the pull request's head commit).", "", False),
     Input("cookies", "test-lab: JSON array of {name, value, domain} cookies to inject; pass it from a secret, the values are masked. Default: none.", "", False),
 )
 

@@ -13,7 +13,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import Snapshot
 from tests.contract import Case, check_case, run_case
-from tests.support import GITHUB_SHA, RecordingReporter, run_entrypoint, sandbox_url
+from tests.support import GITHUB_SHA, RecordingReporter, fake_checkout, run_entrypoint, sandbox_url
 from vendors import test_lab
 
 NO_RESULTS = "cannot report results"
@@ -113,6 +113,14 @@ def test_run_request_carries_the_documented_fields(inputs: dict[str, str], body:
     (post,) = run.requests_to("POST", "/api/v1/run")
     assert post["body"] == body
     assert post["headers"]["authorization"] == "Bearer sandbox-pass"
+
+
+def test_a_checkout_with_ref_is_the_build_id_not_github_sha(sandbox: SandboxServer, tmp_path: Path) -> None:
+    checked_out = "fe" * 20
+    fake_checkout(tmp_path, checked_out, branch="release")  # actions/checkout with `ref: release` in a push workflow
+    run = run_case("test-lab", Case("pass", "triggered", 0), sandbox, tmp_path)
+    (post,) = run.requests_to("POST", "/api/v1/run")
+    assert post["body"]["buildId"] == checked_out != GITHUB_SHA
 
 
 def test_cookies_are_sent_and_their_values_masked(sandbox: SandboxServer, tmp_path: Path) -> None:
