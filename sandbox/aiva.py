@@ -120,7 +120,8 @@ class AivaEmulator(Emulator):
             **{word: statuses.count(word) for word in ("passed", "failed", "pending", "skipped", "other")},
             "start": start,
             "stop": int(time.time() * 1000) if complete else start,
-            "extra": {},
+            # The batch's page, which AIVA's own summary template links; its address here is a guess.
+            "extra": {"testBatchLink": f"{WEB}/test-batches/{batch.id}"},
         }
         return Reply(200, {"reportFormat": "CTRF", "specVersion": "0.0.0", "results": {"tool": {"name": "AIVA"}, "summary": summary, "tests": tests}})
 
