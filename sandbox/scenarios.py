@@ -88,6 +88,7 @@ SCRIPTS: dict[str, Script] = {
     "counter-mismatch": Script(PASSING, extra={"claim_total": "5"}),
     "empty": Script(()),
     "skipped": Script(_tests(("Login", SKIP, "Skipped by rule"))),
+    "some-skipped": Script(_tests(("Sign in (pre-step)", SKIP, "Skipped by rule"), ("Search for a product", PASS, ""), ("Add to cart", PASS, ""))),
     "unknown-status": Script(_tests(("Login", PASS, ""), ("Checkout", UNKNOWN, ""))),
     "injection": Script(_tests(("Login", PASS, ""), (INJECTION_NAME, FAIL, INJECTION_MESSAGE))),
     "unrunnable": Script(_tests(("Login", PASS, ""), ("Checkout", UNRUNNABLE, ""))),

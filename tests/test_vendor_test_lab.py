@@ -35,7 +35,17 @@ CASES = [
         {"total": 4, "pending": 3, "errored": 1},
         in_summary=("could not start Reset password", "Target URL is unreachable"),
     ),
-    Case("skipped", "failed", 1, {"total": 1, "skipped": 1}, in_summary=("started no job",)),
+    # A skipped plan (a pipeline pre-step) carries its reason in `error`: skipped, never a failure to start.
+    Case(
+        "some-skipped",
+        "triggered",
+        0,
+        {"total": 3, "pending": 2, "skipped": 1, "errored": 0},
+        in_summary=("skipped: 'Sign in (pre-step)' is a pipeline pre-step",),
+        in_log=("Test-Lab skipped 1 plan: Sign in (pre-step) (skipped: ",),
+    ),
+    Case("skipped", "error", 3, {"total": 1, "skipped": 1}, in_summary=("no tests ran: the vendor skipped the only test",)),
+    Case("skipped", "passed", 0, {"total": 1, "skipped": 1}, inputs={"all-skipped": "pass"}, in_log=("::warning::No test ran",)),
     Case("empty", "error", 3, in_log=("found no test plans for the run request for project 7", "No test plans found")),
     Case("limit", "error", 3, in_log=("lack of credits (HTTP 402", "Top up")),
     Case("rate-limited", "error", 3, in_log=("HTTP 429", "100 requests a minute")),
@@ -196,6 +206,28 @@ def test_unknown_job_status_and_unexplained_failed_count() -> None:
     assert snapshot.tests[0].status.value == "pending"
     assert snapshot.problems == ("Test-Lab reports 1 plans failed to start but names 0; check its dashboard",)
     assert any("warming-up" in warning for warning in reporter.warnings)
+
+
+@pytest.mark.parametrize(
+    ("job", "status", "message"),
+    [
+        ({"status": "skipped", "error": "pre-step"}, "skipped", "skipped: pre-step"),
+        ({"status": "Skipped"}, "skipped", "skipped"),
+        ({"status": "error", "error": "no browser"}, "errored", "no browser"),
+        ({"status": "error"}, "errored", "job (no id) ended in 'error' without a reason"),
+        ({"error": "no browser"}, "errored", "no browser"),  # an error without a status is a failure to start
+        ({"jobId": "j-1", "status": "running"}, "pending", "job j-1 running"),
+    ],
+)
+def test_a_job_is_read_by_its_status_first_then_its_error(job: dict[str, object], status: str, message: str) -> None:
+    snapshot = _trigger({"jobs": [{"testPlanId": 5, **job}, {"jobId": "j-2", "status": "running", "testPlanId": 6}]}, RecordingReporter())
+    assert (snapshot.tests[0].status.value, snapshot.tests[0].message) == (status, message)
+
+
+def test_a_skipped_count_above_the_skipped_jobs_listed_is_warned_about() -> None:
+    reporter = RecordingReporter()
+    _trigger({"jobs": [{"jobId": "j-1", "status": "running", "testPlanId": 5}], "triggered": 1, "failed": 0, "skipped": 2}, reporter)
+    assert reporter.warnings == ["Test-Lab reports 2 plans skipped but lists 0; check its dashboard for the others."]
 
 
 def test_an_answer_without_jobs_is_an_error() -> None:
