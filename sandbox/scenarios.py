@@ -79,6 +79,8 @@ MIXED = _tests(
     ("Reset password", ERROR, "The app crashed while opening the reset screen."),
     ("Add to cart", PASS, "Cart badge shows 1 item."),
 )
+# One failing test and one passing, for TestCLIX's alarm states.
+ALARM = _tests(("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."), ("Login", PASS, ""))
 
 SCRIPTS: dict[str, Script] = {
     "pass": Script(PASSING),
@@ -99,6 +101,12 @@ SCRIPTS: dict[str, Script] = {
     "quick": Script(PASSING, polls=0),  # over before the first status read
     # TestCLIX: the execute call answers `acknowledged` instead of `queued`, and the first read shows the last run's result.
     "stale": Script(PASSING, extra={"execute_word": "acknowledged"}),
+    # TestCLIX: checks that never ran (`not executed`), whose execute answers that word instead of `queued`.
+    "first-run": Script(PASSING, extra={"previous": "not executed", "execute_word": "not executed"}),
+    # TestCLIX: "Failures to alarm" is 3, so the failed run leaves the test `pass` (what the action cannot see).
+    "alarm-threshold": Script(ALARM, extra={"failures_to_alarm": "3"}),
+    # TestCLIX: the tests' last errors were acknowledged; a failed run below the threshold leaves `acknowledged`.
+    "acknowledged": Script(ALARM, extra={"previous": "acknowledged", "failures_to_alarm": "3"}),
     "slow": Script(PASSING, seconds=SLOW_SECONDS),  # over SLOW_SECONDS after the trigger (the benchmark's short run)
     "long": Script(PASSING, seconds=LONG_SECONDS),  # the benchmark's long run
     "never": Script(PASSING, never=True),

@@ -2,7 +2,8 @@
 
 Test plans 1..n of the scenario exist (every project and label holds them all).
 A scripted `error` outcome is a plan that fails to start, `skip` one that is
-skipped (a pipeline pre-step, as the newest docs describe, with its reason in `error`). A path under `/bare` acts like the bare host test-lab.ai: a 301 to www.
+skipped (a pipeline pre-step, as the newest docs describe, with its reason in
+`error`). A path under `/bare` acts like the bare host test-lab.ai: a 301 to www.
 """
 
 from __future__ import annotations
