@@ -70,7 +70,7 @@ class AivaEmulator(Emulator):
             return _problem(404, f"Test '{body.get('testId') or body.get('testName')}' not found")
         position = self.next_test.get(key, 0)
         self.next_test[key] = position + 1
-        test = script.tests[position % len(script.tests)]
+        test = script.requested(position)
         # As documented, the id wins when both are given.
         name = test.name if body.get("testId") else str(body["testName"])
         run = SingleRun(str(uuid.uuid4()), test, script, time.time(), name)

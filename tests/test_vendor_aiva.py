@@ -47,6 +47,9 @@ CASES = [
     Case("empty", "error", 3, {"total": 0}, in_log=("AIVA found nothing for test id 'test-1' (HTTP 404: Test 'test-1' not found)",)),
     # An unknown word keeps its runs pending until the timeout, with one warning naming it.
     Case("unknown-status", "timeout", 3, {"total": 4, "passed": 2, "pending": 2}, in_log=("'weird-new-state'",)),
+    # One requested test is one run, and it is the test the scenario is about.
+    Case("injection", "failed", 1, {"total": 1, "failed": 1}, inputs={"tests": "only-one"}, in_summary=("a \\| b &lt;img src=x&gt;",)),
+    Case("unrunnable", "failed", 1, {"total": 1, "errored": 1}, inputs={"tests": "only-one"}),
     Case("pass", "passed", 0, {"total": 2, "passed": 2}, inputs={"tests": "", "test-names": "Basic test\nCheckout, guest"}),
     Case("pass", "passed", 0, {"total": 3}, inputs={"tests": "t-1", "test-names": "Basic test,Search", "gateway": "Office"}),
     # A batch by labels: the scenario's tests are the batch's tests.

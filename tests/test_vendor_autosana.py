@@ -64,4 +64,4 @@ def test_vendor_text_cannot_break_the_table_or_inject_commands(sandbox: SandboxS
     assert "<img src=x>" not in run.summary  # the vendor's tag is escaped; only the action's own screenshot <img> remain
     for line in run.log.splitlines():
         assert not line.lstrip().startswith(("::error::x", "::warning title=pwned", "##[error]")), line
-    assert INJECTION_NAME.split("<")[0] in run.results["tests"][1]["name"]
+    assert any(INJECTION_NAME.split("<")[0] in test["name"] for test in run.results["tests"])

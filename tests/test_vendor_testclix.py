@@ -110,7 +110,7 @@ def test_trigger_retried_after_503_executes_each_test_once(sandbox: SandboxServe
 
 def test_not_recorded_test_is_never_executed(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = run_case("testclix", Case("unrunnable", "failed", 1), sandbox, tmp_path)
-    assert [r["path"] for r in run.requests_to("POST", "/v1/api/execute/")] == [f"/v1/api/execute/{quote(ID1, safe='')}"]
+    assert [r["path"] for r in run.requests_to("POST", "/v1/api/execute/")] == [f"/v1/api/execute/{quote(ID2, safe='')}"]
 
 
 def test_wait_false_executes_without_reading(sandbox: SandboxServer, tmp_path: Path) -> None:
