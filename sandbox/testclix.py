@@ -4,7 +4,7 @@ The n-th test of a scenario has the id `01GDZYY7EMI<n>&07GD8QUVVINJDI` (the
 docs' own example is test 1); any other id is "Scenario doesn't exists". Like
 the real service, a test's status shows the previous run's result until a run
 starts. The execute call answers `queued` and from then on the status is this
-run's (`processing`, then the result), as FACTS.md says to trust. The `stale`
+run's (`processing`, then the result), as TestCLIX is known to behave. The `stale`
 scenario's execute answers `acknowledged` instead, and the first read after it
 still shows the old word (at first `pass`); `first-run`'s answers `not executed`.
 
