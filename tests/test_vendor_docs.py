@@ -58,7 +58,7 @@ RUNS: dict[str, list[Case]] = {
 
 def static_prefix(path: str) -> str:
     """A path up to its first segment that is a value (an id: digits, %-escapes or a long token), e.g. `/v1/batches/`."""
-    kept = []
+    kept: list[str] = []
     for segment in path.split("/"):
         if "%" in segment or segment.isdigit() or (re.search(r"[0-9]", segment) and len(segment) > 8):
             return "/".join(kept) + "/"
