@@ -155,6 +155,21 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
                     "asked for as well: flows may run twice, and cost twice. Ask for nothing to judge what the upload starts, "
                     "or turn the app's CI/CD automations off in Autosana."
                 )
+        body = self._run_body()
+        started = self.client.post("/api/v1/flows/run", what="the flow run request", body=body, seconds=TRIGGER_SECONDS)
+        batch_id = started.get("batch_id") if isinstance(started, dict) else None
+        if not batch_id or started.get("status", "success") != "success":
+            raise VendorError(f"Autosana did not start a run: it answered {describe_body(started)}.")
+        self.batch_id = str(batch_id)
+        links = _group_run_links(started)
+        for link in links:
+            self.reporter.info(f"Autosana: flow group run {link}")
+        self.run_url = links[0] if links else ""
+        return Snapshot(run_ids=(self.batch_id,), run_url=self.run_url, build=self.build)
+
+    def _run_body(self) -> dict[str, Any]:
+        """What flows/run is asked: the flows, suites and labels, the app, and the build just uploaded."""
+        options = self.options
         body: dict[str, Any] = {"suite_ids": list(options.suite_ids), "flow_ids": list(options.flow_ids)}
         if options.labels:
             body["labels"] = list(options.labels)
@@ -178,19 +193,10 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
             body["web_browser"] = options.web_browser
         if options.dependencies is not None:
             body["dependencies"] = options.dependencies
-        started = self.client.post("/api/v1/flows/run", what="the flow run request", body=body, seconds=TRIGGER_SECONDS)
-        batch_id = started.get("batch_id") if isinstance(started, dict) else None
-        if not batch_id or started.get("status", "success") != "success":
-            raise VendorError(f"Autosana did not start a run: it answered {describe_body(started)}.")
-        self.batch_id = str(batch_id)
-        links = _group_run_links(started)
-        for link in links:
-            self.reporter.info(f"Autosana: flow group run {link}")
-        self.run_url = links[0] if links else ""
-        return Snapshot(run_ids=(self.batch_id,), run_url=self.run_url, build=self.build)
+        return body
 
     def _put_build_under_test(self, build: BuildOptions) -> StartedFlows:
-        """Upload or register the build; what its answer says the upload started is logged, or warned about when unreadable."""
+        """Upload or register the build, and return what its answer says the upload started (warned about when unreadable)."""
         options = self.options
         steps = BuildSteps(self.client, self.reporter, options.git)
         if build.path:
@@ -203,15 +209,13 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
                 f"Autosana answered the upload with `triggered_flows` as {started.unread}, which this action cannot read: "
                 "the upload may have started flows; see the app's runs in Autosana."
             )
-        elif started.count:
-            self.reporter.info(f"Autosana: the upload started {started.describe()}")
         return started
 
     def _judge_what_the_upload_started(self, started: StartedFlows) -> Snapshot:
         """Nothing else asked: the step is the upload, and the flows it started when their batch is known."""
         if len(started.batch_ids) == 1:
             self.batch_id = started.batch_ids[0]
-            self.reporter.info(f"Autosana: reading the results of batch {self.batch_id}, which the upload started")
+            self.reporter.info(f"Autosana: the upload started {started.describe()}; reading their results from batch {self.batch_id}")
             return Snapshot(run_ids=(self.batch_id,), build=self.build)
         if started.count:
             batches = f"names {len(started.batch_ids)} batches" if started.batch_ids else "names no batch"
