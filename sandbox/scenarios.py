@@ -123,7 +123,10 @@ SCRIPTS: dict[str, Script] = {
 
 # Faults wrap any scenario; see sandbox.server.Faults for the first four, sandbox.autosana and sandbox.storage for the
 # steps of an Autosana upload.
-FAULTS = ("flaky", "trigger503", "html", "down", "startfail", "put503", "put403", "confirmfail", "registerfail", "warnings")
+FAULTS = (
+    *("flaky", "trigger503", "html", "down", "startfail", "put503", "put403", "confirmfail", "registerfail", "warnings"),
+    *("detail200", "automations", "automations-nobatch", "slowtrigger", "otherbuild"),
+)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import os
 import random
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import IntEnum
@@ -63,12 +64,19 @@ class RunState:
     started: float = 0.0
 
 
+# GitHub shows at most 10 warning annotations of a step. Past this many warnings of one kind (one title), the rest
+# are plain log lines, and the summary counts them.
+MAX_WARNINGS_PER_KIND = 10
+
+
 @dataclass
 class RunReporter:
-    """What an adapter reports to: the workflow, with every warning also kept for the summary."""
+    """What an adapter reports to: the workflow, with every warning also kept for the summary (capped per kind)."""
 
     workflow: Workflow
     state: RunState
+    warned: Counter[str] = field(default_factory=Counter)  # warnings seen per title
+    counted_at: dict[str, int] = field(default_factory=dict)  # per title: where the summary counts the rest
 
     def mask(self, secret: str) -> None:
         self.workflow.mask(secret)
@@ -77,8 +85,18 @@ class RunReporter:
         self.workflow.info(line)
 
     def warning(self, message: str, *, title: str = "") -> None:
-        self.state.warnings.append(message)
-        self.workflow.warning(message, title=title)
+        self.warned[title] += 1
+        if self.warned[title] <= MAX_WARNINGS_PER_KIND:
+            self.state.warnings.append(message)
+            self.workflow.warning(message, title=title)
+            return
+        self.workflow.info(f"Warning{f' ({title})' if title else ''}: {message}")
+        rest = self.warned[title] - MAX_WARNINGS_PER_KIND
+        note = f"{plural(rest, 'more warning')}{f' ({title})' if title else ''} in the log only."
+        if title not in self.counted_at:
+            self.counted_at[title] = len(self.state.warnings)
+            self.state.warnings.append(note)
+        self.state.warnings[self.counted_at[title]] = note
 
     def note(self, message: str) -> None:
         self.state.warnings.append(message)
