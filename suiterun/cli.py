@@ -107,12 +107,10 @@ def parser() -> argparse.ArgumentParser:
     for item in INPUTS:
         if item.name not in SECRET_INPUTS:
             required = " Required." if item.required else ""
-            # action.yml's default, as GitHub would pass it; an expression (`${{ toJSON(matrix) }}`) means nothing here.
-            default = "" if "${{" in item.default else item.default
             run.add_argument(
                 f"--{item.name}",
                 metavar=item.name.upper().replace("-", "_"),
-                default=default,
+                default="",  # the engine reads an empty input as action.yml's default
                 help=f"{item.description}{required}".replace("%", "%%"),
             )
     run.add_argument("--summary-file", default="", help="outside GitHub Actions: write the Markdown summary to this new file")
@@ -160,12 +158,13 @@ def output_files(args: argparse.Namespace, workspace: Path) -> dict[str, Path | 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.environ, *, clock: Clock | None = None) -> int:
     command = parser()
     args = command.parse_args(argv)  # a usage error exits 2, like an input error
-    from suiterun.errors import InputError  # noqa: PLC0415 - `--help` and `--version` need none of the engine
+    from suiterun.context import CIContext  # noqa: PLC0415 - `--help` and `--version` need none of the engine
+    from suiterun.errors import InputError  # noqa: PLC0415
     from suiterun.main import execute  # noqa: PLC0415
-    from suiterun.workflow import GitHubContext, reporting_to  # noqa: PLC0415
+    from suiterun.workflow import reporting_to  # noqa: PLC0415
 
     given = action_environ(args, environ)
-    context = GitHubContext.from_environ(given)
+    context = CIContext.from_environ(given)
     try:
         files = output_files(args, context.workspace)
     except InputError as exc:

@@ -11,7 +11,6 @@ GITHUB_SHA when the workspace holds no checkout of this repository.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -33,13 +32,15 @@ class GitMetadata:
     source: str = ""  # where it came from: github, gitlab, jenkins, circleci, git, or "" (nowhere)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], *, cwd: Path, git: GitRunner | None = None) -> GitMetadata:
+    def from_environ(cls, environ: Mapping[str, str], *, cwd: Path, pull_request_head: str = "", git: GitRunner | None = None) -> GitMetadata:
+        """`pull_request_head`: the head commit a GitHub pull request event names (suiterun.context reads the event)."""
+
         def env(name: str) -> str:
             return environ.get(name, "").strip()
 
         if env("GITHUB_ACTIONS") == "true" or env("GITHUB_SHA"):
             repository = env("GITHUB_REPOSITORY")
-            head = _pull_request_head(env("GITHUB_EVENT_NAME"), env("GITHUB_EVENT_PATH")) or checked_out_commit(cwd, repository)
+            head = pull_request_head or checked_out_commit(cwd, repository)
             return cls(head or env("GITHUB_SHA"), env("GITHUB_HEAD_REF") or env("GITHUB_REF_NAME"), repository, "github")
         if env("GITLAB_CI"):
             branch = env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env("CI_COMMIT_REF_NAME")
@@ -141,16 +142,3 @@ def repository_from_url(url: str) -> str:
         return ""
     path = path.strip("/")
     return path if "/" in path else ""
-
-
-def _pull_request_head(event_name: str, event_path: str) -> str:
-    if event_name not in ("pull_request", "pull_request_target") or not event_path:
-        return ""
-    try:
-        with open(event_path, encoding="utf-8") as payload_file:
-            payload = json.load(payload_file)
-    except (OSError, ValueError):
-        return ""
-    head = ((payload.get("pull_request") or {}).get("head") or {}) if isinstance(payload, dict) else {}
-    sha = head.get("sha") if isinstance(head, dict) else None
-    return sha if isinstance(sha, str) else ""

@@ -6,13 +6,15 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from suiterun.context import CIContext
 from suiterun.errors import InputError
+from suiterun.interface import INPUTS
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -28,19 +30,40 @@ MAX_DURATION = 6 * 3600.0
 MAX_JSON_DEPTH = 16
 
 
+# action.yml's default of each input, the one place defaults are written. A default that is an expression
+# (`${{ github.token }}`) means something only to GitHub, which passes its value.
+DEFAULTS = {item.name: item.default for item in INPUTS if "${{" not in item.default}
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The action's inputs, read the way GitHub passes them: `INPUT_<NAME>` with
-    the name upper-cased and hyphens kept (what actions_toolkit.core.get_input reads)."""
+    the name upper-cased and hyphens kept (what actions_toolkit.core.get_input reads).
+    An input left empty (unset, or passed as '') reads as its action.yml default."""
 
     environ: Mapping[str, str]
 
     def get(self, name: str) -> str:
+        return self.given_value(name) or DEFAULTS.get(name, "")
+
+    def given_value(self, name: str) -> str:
         return self.environ.get(f"INPUT_{name.replace(' ', '_').upper()}", "").strip()
 
     def given(self, names: Iterable[str]) -> list[str]:
-        """The names among `names` that have a non-empty value."""
-        return [name for name in names if self.get(name)]
+        """The names among `names` that were given a non-empty value."""
+        return [name for name in names if self.given_value(name)]
+
+
+@dataclass(frozen=True)
+class Common:
+    """The inputs every vendor shares, parsed once (suiterun.settings) and handed to the adapter's parse_options, which
+    reads them here, never from the inputs again; with the CI context the run is in."""
+
+    api_key: str = field(repr=False)
+    api_url: str
+    allow_http: bool
+    wait: bool
+    context: CIContext
 
 
 def parse_bool(name: str, value: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from suiterun.clock import Clock, Deadline
 from suiterun.errors import TransientVendorError
 from suiterun.results import Snapshot
+from suiterun.text import format_duration
 
 JITTER = 0.1  # +-10% of each gap, so matrix jobs do not poll in lockstep
 PROGRESS_EVERY = 60.0  # seconds: a progress line at least this often, even when nothing changed
@@ -103,15 +104,3 @@ class ProgressLog:
         finished = counts.total - counts.pending
         failed = counts.failed + counts.errored
         self.write(f"{self.vendor}: {finished}/{counts.total} finished, {failed} failed, {format_duration(now - self.started)} elapsed")
-
-
-def format_duration(seconds: float) -> str:
-    """`1h02m03s`, `4m05s`, `7s`."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from suiterun.text import format_duration
+
 
 class TestStatus(StrEnum):
     """The status of one test, whatever words the vendor uses."""
@@ -161,18 +163,26 @@ class Outcome:
         return self.verdict.status
 
 
+class Waited(StrEnum):
+    """Whether the action read the run's results."""
+
+    POLLED = "polled"  # it read them until the run was done or the deadline passed
+    NOT_ASKED = "not asked"  # `wait: false`: it reports what it started
+    IMPOSSIBLE = "impossible"  # the vendor's API cannot report results: it reports what it started
+
+
 def judge(
     snapshot: Snapshot,
     *,
-    waited: bool,
-    timed_out: bool,
-    not_waiting: str = "not waiting for results",
+    vendor: str,
+    waited: Waited,
+    timed_out_after: float | None = None,
     all_skipped: AllSkipped = AllSkipped.ERROR,
 ) -> Verdict:
-    """Decide the overall status. A run passes only when the vendor says it is
-    done, at least one test ran, and nothing failed, errored or stayed pending;
-    or, with `all_skipped` PASS, when it reported tests and skipped every one.
-    `not_waiting` says why results were not read, when they were not."""
+    """Decide the overall status, and say why. A run passes only when the vendor says it is
+    done, at least one test ran, and nothing failed, errored or stayed pending; or, with
+    `all_skipped` PASS, when it reported tests and skipped every one. `timed_out_after`:
+    the `timeout` (seconds) that passed before the run was done, if it did."""
     counts = snapshot.counts
     failed = counts.failed + counts.errored
     every_test_skipped = counts.total > 0 and counts.skipped == counts.total
@@ -180,16 +190,21 @@ def judge(
         build = snapshot.build
         what = f"registered {build.name}" if build.is_url else f"uploaded {build.name}"
         return Verdict(RunStatus.UPLOADED, f"{what}{f' as build {build.build_id}' if build.build_id else ''}; no tests, suites or labels to run")
-    if not waited:
+    if waited is not Waited.POLLED:
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
         if every_test_skipped:  # nothing is left to run: the vendor's answer is final
             return _skipped_verdict(counts.total, all_skipped)
         started = max(counts.total, len(snapshot.run_ids))
-        return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {not_waiting}")
-    if timed_out:
+        why = "not waiting for results (wait: false)" if waited is Waited.NOT_ASKED else f"{vendor}'s API cannot report results"
+        return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {why}")
+    if timed_out_after is not None:
         finished = counts.total - counts.pending
-        return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {plural(counts.total, 'test')} finished, {failed} failed")
+        return Verdict(
+            RunStatus.TIMEOUT,
+            f"timed out with {finished} of {plural(counts.total, 'test')} finished, {failed} failed "
+            f"after {format_duration(timed_out_after)} (input 'timeout')",
+        )
     if snapshot.cancelled:
         return Verdict(RunStatus.CANCELLED, "the vendor reports the run as cancelled")
     if failed or snapshot.problems:

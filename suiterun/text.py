@@ -19,6 +19,18 @@ def one_line(text: object, *, limit: int = 0) -> str:
     return flat
 
 
+def format_duration(seconds: float) -> str:
+    """`1h02m03s`, `4m05s`, `7s`."""
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{secs:02d}s"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
 def format_size(size: int) -> str:
     """A number of bytes as people read it: 812 bytes, 3.4 KiB, 12.3 MiB, 1.5 GiB."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):

@@ -7,7 +7,7 @@ body is the open file with its size: it streams from disk in blocks, and memory 
 
 from __future__ import annotations
 
-import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from suiterun.clock import Clock, Deadline
-from suiterun.concurrency import Overdue, call_within
+from suiterun.concurrency import Overdue
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.http import backoff
+from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request
 from suiterun.results import plural
 from suiterun.secrets import Secrets
 from suiterun.text import format_size, one_line
@@ -129,24 +129,23 @@ def put_file(
     where, host = without_query(url), urlsplit(url).netloc
     with requests.Session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
         for attempt in range(1, attempts + 1):
-            remaining = deadline.remaining()
-            if remaining <= 0:
-                raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.")
             log(f"{label}: uploading {path.name} ({format_size(size)}) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
             with path.open("rb") as file:
                 body = _FileBody(file, size, deadline.clock, log, label)
-                send = functools.partial(
-                    storage.put,
-                    url,
-                    data=body,
-                    headers={"Content-Type": "application/octet-stream"},
-                    auth=_NoCredentials(),
-                    # urllib3 sends the body under the connect timeout: it is the stall limit of each block too.
-                    timeout=(min(stall_seconds, remaining), min(read_timeout, remaining)),
-                    allow_redirects=False,
-                )
                 try:
-                    response = call_within(remaining, send)
+                    response = bounded_request(
+                        storage,
+                        "PUT",
+                        url,
+                        deadline=deadline,
+                        # urllib3 sends the body under the connect timeout: it is the stall limit of each block too.
+                        limits=Limits(connect=stall_seconds, read=read_timeout, whole=math.inf),
+                        data=body,
+                        headers={"Content-Type": "application/octet-stream"},
+                        auth=_NoCredentials(),
+                    )
+                except NoTimeLeft:
+                    raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.") from None
                 except Overdue:
                     raise TimeoutReached(f"{label}: the upload of {path.name} to {where} had not finished when the timeout passed.") from None
                 except requests.RequestException as exc:

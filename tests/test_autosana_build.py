@@ -22,7 +22,7 @@ import pytest
 import requests
 
 import sandbox.autosana as emulated_autosana
-import suiterun.main
+import suiterun.engine
 from sandbox.server import SandboxServer
 from suiterun.clock import Deadline, SystemClock
 from suiterun.http import VendorClient
@@ -466,7 +466,7 @@ def test_a_run_of_another_commits_build_is_warned_about(sandbox: SandboxServer, 
 def test_a_slow_trigger_is_waited_for_once_and_never_repeated(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(emulated_autosana, "TRIGGER_DELAY", 1.0)
     # Every other request gives up after half a second here: the trigger alone may take longer.
-    monkeypatch.setattr(suiterun.main, "VendorClient", functools.partial(VendorClient, read_timeout=0.3, request_timeout=0.5))
+    monkeypatch.setattr(suiterun.engine, "VendorClient", functools.partial(VendorClient, read_timeout=0.3, request_timeout=0.5))
     result = autosana(sandbox, tmp_path, {**MOBILE, "suites": "s-1"}, "sandbox-pass+slowtrigger")
     assert (result.outputs["status"], result.exit_code) == ("passed", 0), result.log
     assert calls(result).count("POST /api/v1/flows/run") == 1

@@ -8,8 +8,9 @@ import pytest
 
 from suiterun.clock import Deadline
 from suiterun.errors import TransientVendorError, VendorError
-from suiterun.polling import MIN_GAP, PollSchedule, ProgressLog, format_duration, poll_until_done
+from suiterun.polling import MIN_GAP, PollSchedule, ProgressLog, poll_until_done
 from suiterun.results import Snapshot, TestResult, TestStatus
+from suiterun.text import format_duration
 from tests.support import FakeClock
 
 

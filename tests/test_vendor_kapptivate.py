@@ -10,10 +10,10 @@ import requests
 from sandbox.kapptivate import STORAGE, KapptivateEmulator
 from sandbox.server import Reply, SandboxServer
 from suiterun.clock import Deadline
+from suiterun.context import CIContext
 from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs
-from suiterun.workflow import GitHubContext
+from suiterun.inputs import Common, Inputs
 from tests.contract import BASE_INPUTS, Case, check_case, run_case
 from tests.support import ActionRun, FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
 from vendors.kapptivate import KapptivateAdapter, default_run_name
@@ -102,7 +102,7 @@ def test_optional_fields_are_left_out_and_the_run_is_named_after_the_workflow_ru
     ],
 )
 def test_default_run_name_leaves_out_what_is_unknown(workflow: str, run_number: str, sha: str, expected: str) -> None:
-    context = GitHubContext(workspace=Path("."), workflow=workflow, run_number=run_number, git=GitMetadata(commit_sha=sha))
+    context = CIContext(workspace=Path("."), workflow=workflow, run_number=run_number, git=GitMetadata(commit_sha=sha))
     assert default_run_name(context) == expected
 
 
@@ -188,7 +188,10 @@ def test_rows_stay_pending_per_requested_test_while_the_run_is_ongoing(sandbox: 
 
 def _adapter(sandbox: SandboxServer, clock: FakeClock, scenario: str) -> tuple[KapptivateAdapter, RecordingReporter]:
     environ = {"INPUT_API-KEY": f"sandbox-{scenario}", "INPUT_TESTS": "1389", "INPUT_DEVICES": '{"phone": "Pixel 8"}'}
-    options = KapptivateAdapter.parse_options(Inputs(environ), GitHubContext(workspace=Path(".")))
+    common = Common(
+        api_key=f"sandbox-{scenario}", api_url=sandbox_url(sandbox, "kapptivate"), allow_http=False, wait=True, context=CIContext(Path("."))
+    )
+    options = KapptivateAdapter.parse_options(Inputs(environ), common)
     client = VendorClient(
         "Kapptivate",
         sandbox_url(sandbox, "kapptivate"),

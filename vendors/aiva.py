@@ -10,10 +10,9 @@ from urllib.parse import urlsplit
 
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int, parse_variables
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_positive_int, parse_variables
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
@@ -78,8 +77,8 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
         self.batch_id = ""
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> AivaOptions:
-        if urlsplit(inputs.get("api-url")).hostname == "app.aiva.works":
+    def parse_options(cls, inputs: Inputs, common: Common) -> AivaOptions:
+        if urlsplit(common.api_url).hostname == "app.aiva.works":
             raise InputError(
                 "Input 'api-url' points at AIVA's web app (app.aiva.works); use its API, https://api.aiva.works, or leave api-url empty."
             )

@@ -15,10 +15,9 @@ from typing import Any
 from suiterun.errors import InputError, VendorError
 from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_variables
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_variables
 from suiterun.results import BuildUnderTest, Detail, Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .autosana_build import BuildOptions, BuildSteps, StartedFlows, parse_build, url_secrets
 from .base import Reporter, StatusWords, VendorAdapter
@@ -101,7 +100,7 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
             reporter.mask(secret)  # a preview's password in app-url
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> AutosanaOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> AutosanaOptions:
         suite_ids, flow_ids, labels = parse_list(inputs.get("suites")), parse_list(inputs.get("tests")), parse_list(inputs.get("labels"))
         bundle_id, platform, app_id = inputs.get("bundle-id"), inputs.get("platform").lower(), inputs.get("app-id")
         if app_id and (bundle_id or platform):
@@ -113,7 +112,7 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
                 shown = f"'{inputs.get('platform')}'" if platform else "nothing"
                 raise InputError(f"Input 'platform' must be ios, android or chrome-extension with 'bundle-id', got {shown}.")
         variables = parse_variables("variables", inputs.get("variables")) or None
-        build = parse_build(inputs, context.workspace, platform=platform, app_id=app_id, variables=variables)
+        build = parse_build(inputs, common, platform=platform, app_id=app_id, variables=variables)
         runs_anything = bool(suite_ids or flow_ids or labels)
         if platform == "chrome-extension" and (build is None or runs_anything):
             raise InputError(
@@ -136,7 +135,7 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
             web_browser=_web_browser(inputs.get("web-browser"), app_id),
             dependencies=_dependencies(inputs.get("dependencies"), app_id),
             build=build,
-            git=context.git,
+            git=common.context.git,
         )
 
     @classmethod

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from suiterun.errors import InputError, TimeoutReached, VendorError
 from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, is_loopback, parse_bool, parse_workspace_path
+from suiterun.inputs import Common, Inputs, is_loopback, parse_bool, parse_workspace_path
 from suiterun.results import BuildUnderTest, plural
 from suiterun.text import describe_body, one_line
 from suiterun.upload import put_file
@@ -88,7 +88,7 @@ class StartedFlows:
         return f"{plural(self.count, 'flow')} (the app's CI/CD automations){f': {shown}' if shown else ''}"
 
 
-def parse_build(inputs: Inputs, context_workspace: Path, *, platform: str, app_id: str, variables: Mapping[str, str] | None) -> BuildOptions | None:
+def parse_build(inputs: Inputs, common: Common, *, platform: str, app_id: str, variables: Mapping[str, str] | None) -> BuildOptions | None:
     """The build inputs, checked before any request; None when there is nothing to upload or register."""
     build_path, app_url = inputs.get("build-path"), inputs.get("app-url")
     remapping = inputs.get("ios-keychain-remapping")
@@ -96,25 +96,25 @@ def parse_build(inputs: Inputs, context_workspace: Path, *, platform: str, app_i
         raise InputError("Autosana takes input 'build-path' (a mobile build or Chrome extension) or 'app-url' (a web build), not both.")
     if remapping and not build_path.lower().endswith(".ipa"):
         raise InputError("Input 'ios-keychain-remapping' applies only to an .ipa uploaded with 'build-path' and platform ios.")
-    allow_http = parse_bool("allow-http", inputs.get("allow-http") or "false")
-    common = BuildOptions(name=inputs.get("app-name"), environment=inputs.get("environment"), allow_http=allow_http)
+    shared = BuildOptions(name=inputs.get("app-name"), environment=inputs.get("environment"), allow_http=common.allow_http)
     if app_url:
         if not app_id:
             raise InputError("Input 'app-url' registers a web build: give the web app's 'app-id' with it (not bundle-id and platform).")
         if not _is_web_url(app_url):
             raise InputError(f"Input 'app-url' must be an http(s) URL of the deployed web build, got '{shown_url(app_url)}'.")
-        return replace(common, url=app_url, variables=upload_variables(variables))
+        return replace(shared, url=app_url, variables=upload_variables(variables))
     if not build_path:
-        if common.name:
+        if shared.name:
             raise InputError("Input 'app-name' names a build to upload ('build-path') or register ('app-url'); neither is given.")
         return None
     if app_id:
         raise InputError(
             "Input 'build-path' uploads a mobile build or Chrome extension: give 'bundle-id' and 'platform' with it; a web build is 'app-url'."
         )
-    relative = parse_workspace_path("build-path", build_path, context_workspace)
+    workspace = common.context.workspace
+    relative = parse_workspace_path("build-path", build_path, workspace)
     assert relative is not None  # build_path is not empty
-    path = context_workspace.resolve() / relative
+    path = workspace.resolve() / relative
     if not path.is_file():
         raise InputError(f"Input 'build-path': '{build_path}' is not a file in the workspace; check the path, and that the build step ran first.")
     if path.stat().st_size == 0:
@@ -125,11 +125,11 @@ def parse_build(inputs: Inputs, context_workspace: Path, *, platform: str, app_i
     keychain = parse_bool("ios-keychain-remapping", remapping) if remapping else None
     if keychain is not None and platform != "ios":
         raise InputError("Input 'ios-keychain-remapping' applies only to an .ipa with platform ios.")
-    if common.environment and platform == "chrome-extension":
+    if shared.environment and platform == "chrome-extension":
         raise InputError("Input 'environment' does not apply to a Chrome extension upload (Autosana takes none for it).")
     if platform == "ios":
         check_ios_build(path)
-    return replace(common, path=path, ios_keychain_remapping=keychain, variables=upload_variables(variables))
+    return replace(shared, path=path, ios_keychain_remapping=keychain, variables=upload_variables(variables))
 
 
 def upload_variables(variables: Mapping[str, str] | None) -> str:

@@ -7,10 +7,9 @@ from typing import Any
 
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_positive_int
 from suiterun.results import Snapshot, TestResult, TestStatus, plural
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
@@ -59,7 +58,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
             reporter.mask(cookie.value)
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> TestLabOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> TestLabOptions:
         given = inputs.given(SELECTORS)
         if len(given) != 1:
             got = "none is set" if not given else "got " + " and ".join(f"'{name}'" for name in given)
@@ -67,7 +66,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
         test_type = inputs.get("test-type")
         if test_type and test_type.lower() not in TEST_TYPES:
             raise InputError(f"Input 'test-type' has unsupported value '{test_type}', expected one of: quickTest, deepTest.")
-        build_id = inputs.get("build-id") or context.git.commit_sha
+        build_id = inputs.get("build-id") or common.context.git.commit_sha
         if len(build_id) > MAX_BUILD_ID:
             raise InputError(f"Input 'build-id' is {len(build_id)} characters long; Test-Lab accepts at most {MAX_BUILD_ID}.")
         labels = parse_list(inputs.get("labels"))

@@ -8,10 +8,9 @@ from urllib.parse import quote
 from suiterun.concurrency import map_concurrently
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_bool, parse_list
+from suiterun.inputs import Common, Inputs, parse_list
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
@@ -78,11 +77,11 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
         self.tracked: list[TrackedTest] = []
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> TestClixOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> TestClixOptions:
         test_ids = tuple(dict.fromkeys(parse_list(inputs.get("tests"))))
         if not test_ids:
             raise InputError("TestCLIX needs input 'tests': the ids of the tests to execute, comma- or newline-separated.")
-        return TestClixOptions(test_ids, wait=parse_bool("wait", inputs.get("wait") or "true"))
+        return TestClixOptions(test_ids, wait=common.wait)
 
     @classmethod
     def auth_headers(cls, api_key: str) -> dict[str, str]:

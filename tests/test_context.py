@@ -1,4 +1,5 @@
-"""Which commit, branch and repository a run tests, in each CI and outside any."""
+"""The CI context a run reads once: which commit, branch and repository it tests, in each CI and outside any, and
+the pull request its event names."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from suiterun.context import CIContext
 from suiterun.gitmeta import GitMetadata, checked_out_commit, repository_from_url
 from tests.support import fake_checkout
 
@@ -31,8 +33,10 @@ def test_a_github_pull_request_tests_its_head_commit_not_the_merge_commit(tmp_pa
         "GITHUB_HEAD_REF": "feature/x",
         "GITHUB_REF_NAME": "5/merge",
         "GITHUB_REPOSITORY": "acme/shop",
+        "GITHUB_WORKSPACE": str(tmp_path),
     }
-    assert GitMetadata.from_environ(environ, cwd=tmp_path, git=no_git) == GitMetadata("headsha", "feature/x", "acme/shop", "github")
+    context = CIContext.from_environ(environ, git=no_git)  # reads the event once: the head commit and the pull request
+    assert (context.git, context.pull_request) == (GitMetadata("headsha", "feature/x", "acme/shop", "github"), 5)
 
 
 def test_a_github_push_tests_github_sha(tmp_path: Path) -> None:
@@ -107,8 +111,8 @@ def test_the_pull_request_head_still_wins_over_the_checkout(tmp_path: Path) -> N
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"head": {"sha": "headsha"}}}), encoding="utf-8")
     fake_checkout(tmp_path, CHECKED_OUT)
-    environ = {**PUSH, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event)}
-    assert GitMetadata.from_environ(environ, cwd=tmp_path, git=no_git).commit_sha == "headsha"
+    environ = {**PUSH, "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event), "GITHUB_WORKSPACE": str(tmp_path)}
+    assert CIContext.from_environ(environ, git=no_git).git.commit_sha == "headsha"
 
 
 def test_a_branch_kept_in_packed_refs_and_a_worktree_checkout_are_read(tmp_path: Path) -> None:
