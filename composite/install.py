@@ -17,7 +17,7 @@ keeps out accidents and a planted interpreter, not an attacker who already owns 
 
 Two modes, one per step of composite/action.yml (neither step has the API key in its environment):
 - `install.py --find` writes to GITHUB_OUTPUT this interpreter (`python`), the folder and its Actions cache key, and
-  whether the folder passes its check (`ready`), for the step that restores it from the Actions cache. It builds
+  whether its marker is this job's (`ready`), for the step that restores it from the Actions cache. It builds
   nothing and never fails: the next step meets the same problem and reports it.
 - `install.py` reuses the folder or builds it, and writes `python`, `packages` (for PYTHONPATH) and `built` (true when
   it built one, for the step that saves it to the Actions cache). Every failure ends as one `::error` line naming what
@@ -136,8 +136,9 @@ def digest(folder: Path) -> str:
     return total.hexdigest()
 
 
-def check(folder: Path, build: Build) -> str:
-    """Why `folder` cannot be used, or '' when it can: its marker records `build` and the digest of what is in it."""
+def check(folder: Path, build: Build, *, files: bool = True) -> str:
+    """Why `folder` cannot be used, or '' when it can: its marker records `build` and the digest of what is in it. With
+    files=False, the marker only: enough for the find step to tell whether to restore (the set-up step checks all)."""
     if folder.is_symlink():
         return "it is a link to another folder"
     if not folder.is_dir():
@@ -153,6 +154,8 @@ def check(folder: Path, build: Build) -> str:
     for field, value in asdict(build).items():
         if record.get(field) != value:
             return f"its marker names another {WHAT_IT_WAS_BUILT_FOR[field]}"
+    if not files:
+        return ""
     try:
         files = digest(folder)
     except OSError as exc:
@@ -298,12 +301,12 @@ def set_up(environ: Mapping[str, str]) -> dict[str, str]:
 
 
 def find(environ: Mapping[str, str]) -> dict[str, str]:
-    """Where this job's folder goes, its Actions cache key, and whether a usable one is there already."""
+    """Where this job's folder goes, its Actions cache key, and whether one built for this job is there already."""
     outputs = {"python": PYTHON}
     try:
         expected = Build.expected()
         target = cache_root(environ) / expected.folder_name
-        ready = not check(target, expected)
+        ready = not check(target, expected, files=False)
     except Exception:  # whatever it is, the set-up step meets it again and reports it
         return outputs
     return outputs | {"folder": str(target), "cache-key": CACHE_KEY_PREFIX + target.name, "ready": "true" if ready else "false"}
