@@ -157,10 +157,10 @@ def check(folder: Path, build: Build, *, files: bool = True) -> str:
     if not files:
         return ""
     try:
-        files = digest(folder)
+        found = digest(folder)
     except OSError as exc:
         return f"its files cannot be read ({exc.strerror or exc})"
-    if record.get("files") != files:
+    if record.get("files") != found:
         return "its files differ from the ones its marker records"
     return ""
 
