@@ -34,7 +34,6 @@ COMPOSITE = yaml.safe_load((ROOT / "composite/action.yml").read_text(encoding="u
 STEPS = {step["id"]: step for step in COMPOSITE["runs"]["steps"]}
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))  # requirements-dev.txt installs it beside this Python
 LOCKED = set(re.findall(r"^([a-z0-9-]+)==([^ ]+) \\$", (ROOT / "requirements.txt").read_text(encoding="utf-8"), re.M))
-SECRET = "planted-must-never-see-0123456789"
 
 
 @dataclass
