@@ -6,7 +6,7 @@ IMAGE ?= suiterun-action:dev
 SANDBOX_PORT ?= 8765
 ACT ?= $(shell command -v act 2>/dev/null || echo /opt/act-venv/bin/act)
 
-.PHONY: venv lock generate lint test demo e2e bench image clean golden
+.PHONY: venv lock generate lint check test demo e2e bench image clean golden
 
 venv: $(BIN)/.installed
 
@@ -28,7 +28,11 @@ lint: venv
 	$(BIN)/zizmor --quiet --offline --min-severity medium .
 	$(BIN)/hadolint Dockerfile
 
-# Four workers on two cores: many tests wait on a subprocess or a socket, not on the CPU.
+# The quick tier, after every change: lint and the tests that need no socket and no subprocess (any that does fails here).
+check: lint
+	$(BIN)/pytest -q -p no:xdist -m "not io" --forbid-io
+
+# The whole gate. Four workers on two cores: many tests wait on a subprocess or a socket, not on the CPU.
 test: lint
 	$(BIN)/pytest -n 4 --dist loadgroup
 

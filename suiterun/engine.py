@@ -89,6 +89,7 @@ def run_action(
         deadline=deadline,
         headers=adapter_class.auth_headers(settings.common.api_key),
         describe_error=adapter_class.describe_error,
+        docs_url=adapter_class.docs_url,
         log=workflow.info,
         secrets=workflow.secrets,
     )

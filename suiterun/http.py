@@ -88,6 +88,7 @@ class VendorClient:
     deadline: Deadline
     headers: Mapping[str, str] = field(default_factory=dict)
     describe_error: ErrorDescriber | None = None
+    docs_url: str = ""  # the vendor's API page, linked from errors about what was asked
     log: Callable[[str], None] = lambda line: None
     # Vendor text is redacted here, where it enters, before anything cuts or escapes it.
     secrets: Secrets = field(default_factory=Secrets)
@@ -183,7 +184,7 @@ class VendorClient:
             reason = f"{self.vendor} answered {what} with {kind}"
             if retry is Retry.TRIGGER or last:
                 raise TransientVendorError(
-                    f"{reason} (HTTP {status}); check that api-url points at the {self.vendor} API, not its web app."
+                    f"{reason} (HTTP {status}); check that api-url points at the {self.vendor} API, not its web app{self._docs()}."
                 ) from None
             self._wait(attempt, None, reason)
             return _TRY_AGAIN
@@ -219,10 +220,14 @@ class VendorClient:
             case 401 | 403:
                 message = f"{self.vendor} rejected the API key (HTTP {status}{said}). Check that the api-key secret holds a valid {self.vendor} key."
             case 404:
-                message = f"{self.vendor} answered HTTP 404 (not found) to {what}{said}. Check the ids you passed and api-url."
+                message = f"{self.vendor} answered HTTP 404 (not found) to {what}{said}. Check the ids you passed and api-url{self._docs()}."
             case _:
-                message = f"{self.vendor} answered HTTP {status} to {what}{said}."
+                message = f"{self.vendor} answered HTTP {status} to {what}{said}{self._docs(', see')}."
         return VendorHTTPError(message, status)
+
+    def _docs(self, lead: str = "; see") -> str:
+        """A pointer to the vendor's API page, for errors about what the request asked for."""
+        return f"{lead} {self.vendor}'s API page, {self.docs_url}" if self.docs_url else ""
 
 
 def backoff(attempt: int) -> float:

@@ -32,6 +32,7 @@ class Case:
     inputs: dict[str, str] = field(default_factory=dict)  # added to the vendor's base inputs
     in_summary: tuple[str, ...] = ()  # text the job summary must contain
     in_log: tuple[str, ...] = ()  # text the log must contain
+    files: dict[str, bytes] = field(default_factory=dict)  # written into the workspace first (a build step that ran)
 
     @property
     def id(self) -> str:
@@ -49,6 +50,9 @@ def run_case(vendor: str, case: Case, server: SandboxServer, tmp_path: Path, clo
         **BASE_INPUTS[vendor],
         **case.inputs,
     }
+    for name, content in case.files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(content)
     return run_in_process(tmp_path, inputs, server=server, clock=clock or FakeClock())
 
 

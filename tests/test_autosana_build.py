@@ -34,6 +34,8 @@ from tests.hostile import autosana as flows_api
 from tests.support import ActionRun, FakeClock, run_in_process, sandbox_url
 from vendors.autosana_build import StartedFlows, started_flows
 
+pytestmark = pytest.mark.io  # every test here runs a server or a process
+
 MOBILE = {"bundle-id": "com.acme.shop", "platform": "android", "build-path": "build/app-release.apk"}
 WEB = {"app-id": "shop-web", "app-url": "https://preview-17.shop.example"}
 HEAD_SHA = "1111111111111111111111111111111111111117"

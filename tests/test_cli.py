@@ -66,6 +66,7 @@ def test_the_refusal_points_to_the_environment_variable(monkeypatch: pytest.Monk
 # --- Errors in the command's own terms ---
 
 
+@pytest.mark.io
 def test_a_missing_key_names_its_environment_variable(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     code, printed = command(["--vendor", "aiva", "--tests", "t-1"], capsys, key="")
@@ -74,6 +75,7 @@ def test_a_missing_key_names_its_environment_variable(monkeypatch: pytest.Monkey
     assert "${{" not in printed and "api-key" not in printed
 
 
+@pytest.mark.io
 def test_a_comment_outside_github_actions_is_an_input_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -191,6 +193,7 @@ CONTROLS = (
 )
 
 
+@pytest.mark.io
 def test_control_characters_from_the_vendor_never_reach_the_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -291,6 +291,7 @@ def test_the_comment_shows_the_build_under_test_and_a_small_screenshot_of_the_fa
     assert f'| Pay did nothing. <a href="{shot}"><img src="{shot}" width="120" alt="screenshot"></a> |' in body
 
 
+@pytest.mark.io
 def test_jinja_and_the_xml_writer_load_only_after_the_run() -> None:
     # Start-up time: the two costly libraries the reporting uses are not needed before the first request.
     code = "import sys, suiterun.main; print(sorted(m for m in ('jinja2', 'xml.etree.ElementTree') if m in sys.modules))"

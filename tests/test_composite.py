@@ -30,6 +30,8 @@ from tests.support import ROOT, action_environ, collect_run, parse_outputs, sand
 sys.path.insert(0, str(ROOT / "composite"))  # the action runs it as a script: `python composite/install.py`
 import install
 
+pytestmark = pytest.mark.io  # every test here runs a server or a process
+
 COMPOSITE = yaml.safe_load((ROOT / "composite/action.yml").read_text(encoding="utf-8"))
 STEPS = {step["id"]: step for step in COMPOSITE["runs"]["steps"]}
 UV = shutil.which("uv", path=str(Path(sys.executable).parent))  # requirements-dev.txt installs it beside this Python

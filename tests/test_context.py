@@ -81,6 +81,7 @@ def test_elsewhere_git_is_asked(tmp_path: Path) -> None:
     assert metadata == GitMetadata("s4", "topic", "acme/shop", "git")
 
 
+@pytest.mark.io
 def test_no_ci_and_no_git_repository_gives_nothing(tmp_path: Path) -> None:
     assert GitMetadata.from_environ({}, cwd=tmp_path) == GitMetadata()  # tmp_path is no git checkout: git answers nothing
 
@@ -152,6 +153,7 @@ def test_without_a_checkout_github_sha_is_stamped(tmp_path: Path) -> None:
     assert GitMetadata.from_environ(PUSH, cwd=tmp_path, git=no_git).commit_sha == "pushsha"
 
 
+@pytest.mark.io
 def test_what_git_itself_wrote_is_read_like_git_rev_parse_head(tmp_path: Path) -> None:
     def git(*args: str) -> str:
         done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, capture_output=True, text=True, check=True)

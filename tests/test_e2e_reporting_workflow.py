@@ -8,11 +8,14 @@ import sys
 import urllib.request
 from typing import Any
 
+import pytest
 import yaml
 
 from suiterun.settings import comment_marker
 from tests.fake_github import TOKEN
 from tests.support import ROOT
+
+pytestmark = pytest.mark.io  # every test here runs a server or a process
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 WORKFLOW = yaml.safe_load((ROOT / ".github/workflows/e2e-reporting.yml").read_text(encoding="utf-8"))

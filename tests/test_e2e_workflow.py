@@ -15,6 +15,8 @@ import yaml
 from tests.support import ROOT, parse_outputs
 from vendors import ADAPTERS, VENDOR_INPUTS
 
+pytestmark = pytest.mark.io  # every test here runs a server or a process
+
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
 JOB = yaml.safe_load((ROOT / ".github/workflows/e2e.yml").read_text(encoding="utf-8"))["jobs"]["action"]
 ENTRIES: list[dict[str, Any]] = JOB["strategy"]["matrix"]["include"]

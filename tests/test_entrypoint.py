@@ -19,6 +19,8 @@ from tests.hostile import Answer, batch, hostile_server
 from tests.hostile import autosana as autosana_api
 from tests.support import ROOT, ActionRun, action_environ, collect_run, run_entrypoint, run_in_process, sandbox_url
 
+pytestmark = pytest.mark.io  # every test here runs a server or a process
+
 
 def autosana(server: SandboxServer, tmp_path: Path, key: str, inputs: Mapping[str, str] | None = None, *, process: bool = False) -> ActionRun:
     base = {

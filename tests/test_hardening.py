@@ -1,4 +1,4 @@
-"""Regression tests for the defects found by attacking the action (issue 12), one or more per defect, numbered as there."""
+"""Regression tests for the defects found by attacking the action (the first hardening round), one or more per defect, numbered as they were found."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from tests.contract import BASE_INPUTS
 from tests.fake_github import TOKEN, FakeGitHub, running_fake_github
 from tests.hostile import Answer, autosana, batch, hostile_server, wait_for
 from tests.support import ROOT, ActionRun, action_environ, collect_run, run_in_process, sandbox_url
+
+pytestmark = pytest.mark.io  # every test here runs a server or a process
 
 KEY = "k_autosana_secret_9f8e7d"
 PR = {"number": 17, "pull_request": {"number": 17}}

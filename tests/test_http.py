@@ -179,3 +179,28 @@ def test_absolute_urls_are_used_as_given(clock: FakeClock) -> None:
     vendor_client, adapter = client([response(200, {})], clock)
     vendor_client.request("GET", "https://other.acme.test/x", what="x", retry=Retry.READ)
     assert adapter.sent[0].url == "https://other.acme.test/x"
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (response(404, {"detail": "no such suite"}), "Acme answered HTTP 404 (not found) to the run request: no such suite. Check the ids you"),
+        (response(422, {"detail": "labels must be a list"}), "Acme answered HTTP 422 to the run request: labels must be a list, see Acme's API"),
+        (response(200, text="<html>app</html>", headers={"Content-Type": "text/html"}), "Acme answered the run request with HTML (HTTP 200)"),
+    ],
+    ids=["404", "422", "html"],
+)
+def test_an_error_about_what_was_asked_links_the_vendors_api_page(reply: Reply, message: str, clock: FakeClock) -> None:
+    vendor_client, _ = client([reply], clock)
+    vendor_client.docs_url = "https://docs.acme.test/api"
+    with pytest.raises(VendorError) as raised:
+        vendor_client.post("/runs", what="the run request", body={})
+    assert message in str(raised.value) and str(raised.value).endswith("Acme's API page, https://docs.acme.test/api.")
+
+
+def test_a_rejected_key_does_not_send_anyone_to_the_api_page(clock: FakeClock) -> None:
+    vendor_client, _ = client([response(401, {"detail": "bad key"})], clock)
+    vendor_client.docs_url = "https://docs.acme.test/api"
+    with pytest.raises(VendorError) as raised:
+        vendor_client.post("/runs", what="the run request", body={})
+    assert "API page" not in str(raised.value)

@@ -143,6 +143,7 @@ def test_input_of_another_vendor_is_rejected(vendor: str, name: str, tmp_path: P
     assert f"Input '{name}' does not apply to vendor {vendor}; its vendor-specific inputs are: " in run.log
 
 
+@pytest.mark.io
 def test_unreachable_host_is_a_clear_error(tmp_path: Path) -> None:
     inputs = {**VALID, "api-url": f"http://127.0.0.1:{_closed_port()}"}
     run = run_in_process(tmp_path, inputs)

@@ -6,10 +6,13 @@ import importlib
 import pkgutil
 
 import pytest
+import yaml
 
 import vendors
 from sandbox import emulators
 from sandbox.storage import Storage
+from tests.contract import BASE_INPUTS
+from tests.support import ROOT
 from vendors import ADAPTERS, VENDOR_INPUTS
 from vendors.base import VendorAdapter
 
@@ -43,5 +46,13 @@ def test_every_vendor_has_a_sandbox_emulator() -> None:
     assert {emulator.prefix for emulator in emulators(Storage())} == set(ADAPTERS)
 
 
-def test_the_five_promised_vendors_are_registered() -> None:
-    assert set(ADAPTERS) == {"aiva", "autosana", "test-lab", "kapptivate", "testclix"}
+def test_every_vendor_has_its_contract_inputs_and_a_trace_page() -> None:
+    """What a new vendor brings besides its adapter and emulator: its smallest valid inputs for the shared contract and
+    fault tests, and its page in docs/vendors/ (the README links it)."""
+    assert set(BASE_INPUTS) == set(ADAPTERS)
+    assert {page.stem for page in (ROOT / "docs/vendors").glob("*.md")} == set(ADAPTERS)
+
+
+def test_the_vendor_input_names_every_vendor() -> None:
+    description = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]["vendor"]["description"]
+    assert [vendor for vendor in ADAPTERS if vendor not in description] == []

@@ -20,6 +20,8 @@ from suiterun.secrets import Secrets
 from suiterun.upload import BLOCK, BuildChanged, UploadError, _FileBody, put_file
 from tests.support import FakeClock
 
+pytestmark = pytest.mark.io  # every test here runs a server or a process
+
 MIB = 1024 * 1024
 
 

@@ -206,7 +206,7 @@ def test_single_runs_pass_and_a_batch_fails_as_the_runner_sees_it(sandbox: Sandb
     assert "::error title=AIVA%3A failed::2 of 4 tests failed" in failing.log
 
 
-# The status body of GET /v1/test-runs is undocumented: every shape FACTS.md lists must read the same.
+# The status body of GET /v1/test-runs is undocumented: every shape docs/vendors/aiva.md lists must read the same.
 SHAPES = [
     [{"testRunId": "r-1", "status": "Passed"}, {"testRunId": "r-2", "status": "Running"}],
     {"testRuns": [{"testRunId": "r-1", "status": "passed"}, {"testRunId": "r-2", "status": "queued"}]},

@@ -19,7 +19,8 @@ from sandbox.server import SandboxServer
 from suiterun.interface import INPUTS
 from tests.support import ROOT, sandbox_url
 
-pytestmark = pytest.mark.xdist_group("wheel")  # one worker builds the wheel and the venv once
+# One worker builds the wheel and the venv once; every test runs the installed command.
+pytestmark = [pytest.mark.xdist_group("wheel"), pytest.mark.io]
 UV = Path(sys.executable).parent / "uv"
 
 

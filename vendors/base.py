@@ -39,7 +39,8 @@ class VendorAdapter(ABC, Generic[OptionsT]):
     title: ClassVar[str]
     # Base URL used when `api-url` is empty; "" makes `api-url` required.
     default_api_url: ClassVar[str]
-    # The vendor's API documentation, linked from errors and the README.
+    # The vendor's API page: errors about what the action asked for (HTTP 404, other 4xx, an answer that is not
+    # JSON) link it.
     docs_url: ClassVar[str]
     # Vendor-specific inputs this adapter reads (besides the common ones);
     # any other vendor-specific input given with this vendor is rejected.
