@@ -30,7 +30,9 @@ class CIContext:
     action: str = ""  # the step's id, or a generated `__owner_repo` name for a step without one
     sha: str = ""
     event_name: str = ""
-    pull_request: int | None = None  # the pull request this run belongs to, from the event payload
+    pull_request: int | None = None  # the pull request (GitLab: merge request) this run belongs to
+    base_branch: str = ""  # the branch that pull request goes into
+    job_url: str = ""  # outside GitHub Actions: the CI's link to this job (GitLab, Jenkins, CircleCI)
     output_path: str = ""
     summary_path: str = ""
     git: GitMetadata = field(default_factory=GitMetadata)  # the commit, branch and repository under test, from whatever CI this is
@@ -57,7 +59,10 @@ class CIContext:
             action=env("GITHUB_ACTION"),
             sha=env("GITHUB_SHA"),
             event_name=event_name,
-            pull_request=pull_request_number(event_name, payload),
+            pull_request=pull_request_number(event_name, payload) or _whole_number(env("CI_MERGE_REQUEST_IID") or env("CHANGE_ID")),
+            # GitHub (pull_request events), GitLab merge request pipelines, Jenkins multibranch change requests.
+            base_branch=env("GITHUB_BASE_REF") or env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME") or env("CHANGE_TARGET"),
+            job_url=env("CI_JOB_URL") or env("BUILD_URL") or env("CIRCLE_BUILD_URL"),
             output_path=env("GITHUB_OUTPUT"),
             summary_path=env("GITHUB_STEP_SUMMARY"),
             git=GitMetadata.from_environ(environ, cwd=workspace, pull_request_head=pull_request_head(event_name, payload), git=git),
@@ -73,6 +78,10 @@ class CIContext:
         if not (self.repository and self.run_id):
             return ""
         return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+
+
+def _whole_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 18 and int(text) > 0 else None
 
 
 def read_event(path: str) -> dict[str, Any]:

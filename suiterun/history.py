@@ -65,6 +65,15 @@ class Label(StrEnum):
     NONE = ""  # nothing to say: passed as before, skipped, not finished
 
 
+@dataclass(frozen=True)
+class HistorySettings:
+    """Inputs history-file, history-size and baseline-branch, checked with the others."""
+
+    path: Path  # relative to the workspace
+    keep: int  # runs kept, oldest dropped first
+    baseline_branch: str  # "" when neither the input nor the CI names one: then there is no baseline
+
+
 class HistoryError(ValueError):
     """The file cannot be used; the message says why, in words for a warning."""
 

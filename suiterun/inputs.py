@@ -114,6 +114,14 @@ def parse_positive_int(name: str, value: str, *, what: str = "a whole number of 
     return int(value)
 
 
+def parse_whole_number(name: str, value: str, *, low: int, high: int) -> int:
+    """A whole number from `low` to `high`, in ASCII digits."""
+    if not _WHOLE_NUMBER.fullmatch(value) or not low <= int(value) <= high:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise InputError(f"Input '{name}' must be a whole number from {low} to {high}, got '{shown}'.")
+    return int(value)
+
+
 class _DuplicateKey(ValueError):
     pass
 

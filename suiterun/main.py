@@ -84,7 +84,7 @@ def execute(
         workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
         return ExitCode.ERROR
     title = f"{outcome.vendor}: {outcome.status.value}"
-    fails = fails_step(outcome.status, reporting.fail_on)
+    fails = fails_step(outcome, reporting.fail_on)
     if fails:
         workflow.error(outcome.verdict.reason, title=title)
     elif outcome.status not in GREEN:  # fail-on let it pass: visible, but not red

@@ -58,7 +58,7 @@ def publish(outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock
     workflow.set_outputs(step_outputs(outcome, summary_output, reports))
     if reporting.job_summary:
         workflow.write_summary(summary)
-    annotate_failures(outcome, workflow, step_fails=fails_step(outcome.status, reporting.fail_on))
+    annotate_failures(outcome, workflow, step_fails=fails_step(outcome, reporting.fail_on))
     post_comment(outcome, reporting, workflow, clock=clock)
     return outcome
 

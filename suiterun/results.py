@@ -41,6 +41,7 @@ class FailOn(StrEnum):
     """When the step fails (the `fail-on` input)."""
 
     FAILURE = "failure"
+    NEW_FAILURES = "new-failures"
     ERROR = "error"
     NEVER = "never"
 
@@ -91,6 +92,13 @@ class TestResult:
     message: str = ""
     group: str = ""
     details: tuple[Detail, ...] = ()
+    # The test's name across runs, set by the adapter where the vendor has one (a test id, a name it is started by;
+    # never a per-run id): the key of the history file, the `failed-tests` output and a retry. "" where there is none.
+    identity: str = ""
+    retries: int = 0  # times it was started again after failing (retry-failed)
+    attempts: tuple[str, ...] = ()  # the message of each failed attempt before this result, oldest first
+    history: str = ""  # against the baseline (suiterun.history.Label): new, known, flaky, fixed, or ""
+    baseline: str = ""  # its last baseline results, oldest first: P passed, R passed on a retry, F failed, E errored
 
     @property
     def is_failure(self) -> bool:
@@ -149,6 +157,18 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """This run against the baseline branch's earlier runs in the history file."""
+
+    branch: str  # the baseline branch
+    runs: int  # how many of its earlier runs the history holds
+    new: int = 0  # failed or errored tests the baseline does not explain
+    known: int = 0  # ... that failed at their last baseline result too
+    flaky: int = 0  # tests marked flaky (by the baseline's flips, or passed on a retry)
+    fixed: int = 0  # passed, and failed at their last baseline result
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The judged end of one action run: what the summary, outputs and exit code come from."""
 
@@ -157,6 +177,7 @@ class Outcome:
     snapshot: Snapshot = field(default_factory=Snapshot)
     duration: float = 0.0  # seconds from start to the end of waiting
     warnings: tuple[str, ...] = ()
+    comparison: Comparison | None = None  # None without a history file
 
     @property
     def status(self) -> RunStatus:
@@ -228,11 +249,16 @@ def _skipped_verdict(total: int, all_skipped: AllSkipped) -> Verdict:
     return Verdict(RunStatus.ERROR, f"no tests ran: the vendor skipped {every} (all-skipped: pass would let such a run pass)")
 
 
-def fails_step(status: RunStatus, fail_on: FailOn) -> bool:
+def fails_step(outcome: Outcome, fail_on: FailOn) -> bool:
+    """Whether this outcome fails the step, by `fail-on`: the one rule every door, the annotations and the exit code use."""
+    status = outcome.status
     if fail_on is FailOn.NEVER:
         return False
     if fail_on is FailOn.ERROR:
         return status in (RunStatus.ERROR, RunStatus.TIMEOUT)
+    if fail_on is FailOn.NEW_FAILURES and status is RunStatus.FAILED and outcome.comparison is not None:
+        # Known and flaky failures are reported, not failed on; a failure without a history to explain it is new.
+        return bool(outcome.comparison.new or outcome.snapshot.problems)
     return status not in GREEN
 
 

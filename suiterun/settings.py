@@ -12,7 +12,18 @@ from urllib.parse import urlsplit
 
 from suiterun.context import CIContext
 from suiterun.errors import InputError
-from suiterun.inputs import Common, Inputs, check_plain_http, parse_bool, parse_choice, parse_duration, parse_json, parse_workspace_path
+from suiterun.history import MAX_RUNS, HistorySettings
+from suiterun.inputs import (
+    Common,
+    Inputs,
+    check_plain_http,
+    parse_bool,
+    parse_choice,
+    parse_duration,
+    parse_json,
+    parse_whole_number,
+    parse_workspace_path,
+)
 from suiterun.registry import ADAPTERS, VENDOR_INPUTS, VendorAdapter
 from suiterun.render import TemplateSource, check_template
 from suiterun.reports import ReportFiles, check_not_written_yet
@@ -90,6 +101,7 @@ class Reporting:
     summary_template: Path | None = None  # workspace-relative, checked to compile
     comment_template: Path | None = None  # workspace-relative, checked to compile
     comment: CommentSettings = field(default_factory=lambda: CommentSettings(CommentMode.OFF, "", ""))
+    history: HistorySettings | None = None  # None: no history-file (nor one read or written on an input error)
     matrix: Mapping[str, Any] = field(default_factory=dict)  # the job's matrix entry, in headings and the comment's marker
 
 
@@ -101,6 +113,7 @@ class Settings:
     timeout: float  # seconds
     poll_interval: float  # seconds
     all_skipped: AllSkipped
+    retry_failed: int  # rounds of starting the failed tests again
     reporting: Reporting
 
     @classmethod
@@ -125,16 +138,19 @@ class Settings:
             timeout=timeout,
             poll_interval=poll_interval,
             all_skipped=parse_choice("all-skipped", inputs.get("all-skipped"), AllSkipped),
+            retry_failed=clean_retry_failed(inputs, adapter),
             reporting=clean_reporting(inputs, context, vendor=adapter.name),
         )
 
 
 def clean_reporting(inputs: Inputs, context: CIContext, *, vendor: str) -> Reporting:
     matrix = clean_matrix(inputs.get("matrix"))
+    reports = clean_report_files(inputs, context.workspace)
     return Reporting(
         fail_on=parse_choice("fail-on", inputs.get("fail-on"), FailOn),
         job_summary=parse_bool("job-summary", inputs.get("job-summary")),
-        reports=clean_report_files(inputs, context.workspace),
+        reports=reports,
+        history=clean_history(inputs, context, reports),
         summary_template=clean_template("summary-template", inputs, context),
         comment_template=clean_template("comment-template", inputs, context),
         comment=CommentSettings.from_inputs(inputs, context, vendor=vendor, matrix=matrix),
@@ -216,6 +232,30 @@ def clean_report_files(inputs: Inputs, workspace: Path) -> ReportFiles:
     if junit is not None and junit == ctrf:
         raise InputError(f"Inputs 'junit-file' and 'ctrf-file' name the same file '{junit.as_posix()}'; give each report its own path.")
     return ReportFiles(junit=junit, ctrf=ctrf)
+
+
+def clean_history(inputs: Inputs, context: CIContext, reports: ReportFiles) -> HistorySettings | None:
+    """history-file: a file in the workspace (it may exist: it is read), not one of the report files."""
+    keep = parse_whole_number("history-size", inputs.get("history-size"), low=1, high=MAX_RUNS)
+    path = parse_workspace_path("history-file", inputs.get("history-file"), context.workspace)
+    if path is None:
+        return None
+    for name, report in (("junit-file", reports.junit), ("ctrf-file", reports.ctrf)):
+        if report == path:
+            raise InputError(f"Inputs 'history-file' and '{name}' name the same file '{path.as_posix()}'; give the history a file of its own.")
+    # A pull request is compared with the branch it goes into; any other run with its own branch.
+    branch = inputs.get("baseline-branch") or context.base_branch or context.git.branch
+    return HistorySettings(path, keep, branch)
+
+
+def clean_retry_failed(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> int:
+    rounds = parse_whole_number("retry-failed", inputs.get("retry-failed"), low=0, high=3)
+    if rounds and not adapter.can_retry:
+        raise InputError(
+            f"Input 'retry-failed' does not apply to vendor {adapter.name}: {adapter.title}'s answers do not identify a failed test "
+            "so that it alone can be started again (aiva and testclix can); remove it, or re-run the whole job."
+        )
+    return rounds
 
 
 def clean_template(name: str, inputs: Inputs, context: CIContext) -> Path | None:

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from suiterun.results import AllSkipped, FailOn, RunStatus, Snapshot, TestResult, TestStatus, Verdict, Waited, fails_step, judge
+from suiterun.results import (
+    AllSkipped,
+    Comparison,
+    FailOn,
+    Outcome,
+    RunStatus,
+    Snapshot,
+    TestResult,
+    TestStatus,
+    Verdict,
+    Waited,
+    fails_step,
+    judge,
+)
 
 P, F, E, S, W = TestStatus.PASSED, TestStatus.FAILED, TestStatus.ERRORED, TestStatus.SKIPPED, TestStatus.PENDING
 
@@ -117,7 +130,28 @@ def test_by_default_a_run_whose_every_test_was_skipped_is_an_error_that_names_th
     ],
 )
 def test_fails_step(status: RunStatus, fail_on: FailOn, fails: bool) -> None:
-    assert fails_step(status, fail_on) is fails
+    assert fails_step(Outcome("Acme", Verdict(status, "why")), fail_on) is fails
+
+
+@pytest.mark.parametrize(
+    ("status", "comparison", "problems", "fails"),
+    [
+        (RunStatus.FAILED, Comparison("main", 3, known=1, flaky=1), (), False),  # only known and flaky failures
+        (RunStatus.FAILED, Comparison("main", 3, new=1, known=1), (), True),
+        (RunStatus.FAILED, Comparison("main", 3, known=1), ("group 'Smoke' ended in 'error'",), True),  # a run-level problem
+        (RunStatus.FAILED, None, (), True),  # no history: exactly like failure
+        (RunStatus.FAILED, Comparison("main", 0, new=2), (), True),  # a first run: every failure is new
+        (RunStatus.ERROR, Comparison("main", 3), (), True),
+        (RunStatus.TIMEOUT, Comparison("main", 3, known=1), (), True),
+        (RunStatus.CANCELLED, Comparison("main", 3), (), True),
+        (RunStatus.PASSED, Comparison("main", 3, flaky=1, fixed=1), (), False),
+    ],
+)
+def test_new_failures_fails_only_on_new_failures_and_what_goes_wrong_beyond_tests(
+    status: RunStatus, comparison: Comparison | None, problems: tuple[str, ...], fails: bool
+) -> None:
+    outcome = Outcome("Acme", Verdict(status, "why"), Snapshot(problems=problems), comparison=comparison)
+    assert fails_step(outcome, FailOn.NEW_FAILURES) is fails
 
 
 def test_counts_and_failures() -> None:

@@ -147,7 +147,8 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
                     raise
                 # The runs started so far keep running at AIVA: name them so they can be found.
                 raise VendorError(f"{exc} AIVA had already started test runs {', '.join(test.id for test in started)}.") from None
-            started.append(TestResult(name=value, status=TestStatus.PENDING, id=str(run_id)))
+            # Known across runs by what it was started by: its test id, or its name.
+            started.append(TestResult(name=value, status=TestStatus.PENDING, id=str(run_id), identity=value))
         self.started = tuple(started)
         return Snapshot(tests=self.started, run_ids=tuple(test.id for test in started))
 
@@ -177,6 +178,7 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
             name=str(_field(entry, RUN_NAME_KEYS) or started.name),
             status=self.status_words(word),
             id=started.id,
+            identity=started.identity,
             url=str(_field(entry, RUN_LINK_KEYS) or ""),
             message=str(_field(entry, ("message",)) or ""),
         )
@@ -239,6 +241,7 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
             duration=duration / 1000 if isinstance(duration, int | float) else None,
             message=message,
             group=str(test.get("suite") or ""),
+            identity=str(test.get("name") or ""),  # a batch's report names its tests; its run ids are new every run
         )
 
 

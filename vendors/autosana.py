@@ -279,6 +279,8 @@ class AutosanaAdapter(VendorAdapter[AutosanaOptions]):
             url=str(run.get("url") or ""),
             message=message,
             group=group,
+            # A flow run's id is new every run: the flow is known by its group and name.
+            identity=f"{group} / {run.get('name')}" if run.get("name") else "",
         )
 
     def add_details(self, snapshot: Snapshot) -> Snapshot:

@@ -48,6 +48,9 @@ class VendorAdapter(ABC, Generic[OptionsT]):
     # False for vendors whose API cannot report results: the action reports
     # what it started (`status=triggered`) even when `wait` is true.
     can_poll: ClassVar[bool] = True
+    # True for vendors whose answers identify a failed test so that it alone can be started again (`retry`):
+    # input retry-failed is an error with any other.
+    can_retry: ClassVar[bool] = False
 
     def __init__(self, client: VendorClient, options: OptionsT, reporter: Reporter) -> None:
         self.client = client

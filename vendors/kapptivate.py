@@ -200,6 +200,7 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
             name=str(entry.get("name") or entry.get("test_name") or f"test {test_id or '?'}"),
             status=status,
             id=test_id,
+            identity=test_id,  # rows built from the counters (below) have none: nothing to know them by across runs
             duration=_duration(entry.get("timing") or entry.get("duration")),
             message=str(entry.get("message") or entry.get("error") or ""),
             details=(failing,) if failing else (),

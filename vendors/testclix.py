@@ -109,7 +109,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
         # to tell this run's result from the old one (see _result).
         before = dict(zip(ids, self._read_statuses(ids), strict=True)) if self.options.wait else {}
         for test_id in ids:
-            tracked = TrackedTest(TestResult(name=test_id, status=TestStatus.PENDING, id=test_id), before.get(test_id, ""))
+            tracked = TrackedTest(TestResult(name=test_id, status=TestStatus.PENDING, id=test_id, identity=test_id), before.get(test_id, ""))
             if tracked.before == NOT_RECORDED:  # it cannot run: do not spend an execution on it
                 tracked.result = replace(tracked.result, status=TestStatus.ERRORED, message=NOT_RECORDED_MESSAGE)
             else:
