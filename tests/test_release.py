@@ -66,9 +66,12 @@ def project_files() -> dict[str, str]:
 
 def test_a_patch_release_of_the_project_bumps_the_version_and_its_changelog_and_install_lines() -> None:
     files = project_files()
+    # One entry more, for the day this runs right after a release, when Unreleased is empty.
+    files["CHANGELOG.md"] = files["CHANGELOG.md"].replace("## [Unreleased]\n", "## [Unreleased]\n\n- A change.\n", 1)
     major, minor, patch = release.parse_version(suiterun.__version__)
     version = f"{major}.{minor}.{patch + 1}"
     unreleased = release.release_notes(files["CHANGELOG.md"].replace("## [Unreleased]", "## [next]"), "next")
+    assert unreleased.startswith("- A change.\n")
     changed = release.prepare(files, "patch", DAY)
     assert release.declared_version(changed["suiterun/__init__.py"]) == version
     assert release.check_release(version, changed["suiterun/__init__.py"], changed["CHANGELOG.md"], [f"v{suiterun.__version__}"]) == str(major)
