@@ -18,6 +18,9 @@ from local_runner import run_action, sandbox_process
 
 from suiterun import __version__
 
+# What Python inside the container reports for each platform the release publishes.
+MACHINES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+
 
 def docker(*args: str, environ: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=300, check=False, env=environ)
@@ -25,8 +28,9 @@ def docker(*args: str, environ: dict[str, str] | None = None) -> subprocess.Comp
 
 def verify(image: str, platform: str) -> list[tuple[str, bool, str]]:
     """Each check: what it shows, whether it held, and what was seen instead."""
-    found = docker("image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", image).stdout.strip()
-    checks = [(f"the image is built for {platform}", found == platform, found)]
+    machine = docker("run", "--rm", "--platform", platform, "--entrypoint", "python", image, "-c", "import platform; print(platform.machine())")
+    said = machine.stdout.strip() or machine.stderr.strip()
+    checks = [(f"the image runs as {platform}", said == MACHINES.get(platform, platform), said)]
     version = docker("run", "--rm", "--platform", platform, image, "suiterun", "--version")
     checks.append((f"the command says suiterun {__version__}", version.stdout.strip() == f"suiterun {__version__}", version.stdout + version.stderr))
     with sandbox_process() as sandbox:
