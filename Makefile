@@ -46,9 +46,12 @@ ACT_RUNNER ?= -P ubuntu-latest=local/act-runner:bookworm --pull=false
 # e2e-reporting.yml runs on a pull request event; the script adds act's --env GITHUB_API_URL (a free port for the fake GitHub API).
 # act keeps /opt/hostedtoolcache in a volume across runs: a tool cache in the job's own /tmp makes the composite
 # variant's first use build its environment every time (as on a fresh GitHub-hosted runner) and the later ones reuse it.
+# act cannot fetch the actions/cache the composite variant pins: tests/e2e/actions-cache stands in for it.
+CACHE_ACTION := $(shell sed -n 's|.*uses: \(actions/cache\)/restore@\([0-9a-f]*\).*|\1@\2|p' composite/action.yml)
 e2e:
 	$(ACT) workflow_dispatch -W .github/workflows/e2e.yml $(ACT_RUNNER)
-	$(ACT) workflow_dispatch -W .github/workflows/e2e-composite.yml --matrix os:ubuntu-latest --env RUNNER_TOOL_CACHE=/tmp/toolcache $(ACT_RUNNER)
+	$(ACT) workflow_dispatch -W .github/workflows/e2e-composite.yml --matrix os:ubuntu-latest --env RUNNER_TOOL_CACHE=/tmp/toolcache \
+		--local-repository $(CACHE_ACTION)=$(CURDIR)/tests/e2e/actions-cache $(ACT_RUNNER)
 	$(PYTHON) scripts/e2e_reporting_check.py --act $(ACT) pull_request -e tests/e2e/pull_request.json -W .github/workflows/e2e-reporting.yml $(ACT_RUNNER)
 
 bench: venv

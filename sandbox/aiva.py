@@ -70,7 +70,7 @@ class AivaEmulator(Emulator):
             return _problem(404, f"Test '{body.get('testId') or body.get('testName')}' not found")
         position = self.next_test.get(key, 0)
         self.next_test[key] = position + 1
-        test = script.tests[position % len(script.tests)]
+        test = script.requested(position)
         # As documented, the id wins when both are given.
         name = test.name if body.get("testId") else str(body["testName"])
         run = SingleRun(str(uuid.uuid4()), test, script, time.time(), name)
@@ -120,7 +120,8 @@ class AivaEmulator(Emulator):
             **{word: statuses.count(word) for word in ("passed", "failed", "pending", "skipped", "other")},
             "start": start,
             "stop": int(time.time() * 1000) if complete else start,
-            "extra": {},
+            # The batch's page, which AIVA's own summary template links; its address here is a guess.
+            "extra": {"testBatchLink": f"{WEB}/test-batches/{batch.id}"},
         }
         return Reply(200, {"reportFormat": "CTRF", "specVersion": "0.0.0", "results": {"tool": {"name": "AIVA"}, "summary": summary, "tests": tests}})
 

@@ -2,14 +2,24 @@
 tool uses (not on its API page): start-upload hands out a presigned URL on the sandbox's own storage (sandbox.storage),
 confirm-upload turns what arrived there into a build, upload-web-build registers a web build's URL.
 
+A confirmed or registered build becomes its app's active build; flows/run runs the build its `app_build_id` names
+(404 for an unknown one), else the app's active build, and runs/status reports that build's app and commit (`app`,
+`git`). Its answer links each flow group run (`flow_group_runs`, as Autosana's CLI reads them). The upload endpoints
+take `variables` only as `K=V,K2=V2` (the one form the vendor's tools send there) and `name` only when given.
+
 Faults of the key (sandbox/scenarios.py): `startfail`, `confirmfail` and `registerfail` answer that step with 422 and
-a `detail`; `warnings` adds vendor warnings to start-upload and confirm-upload; `put503` and `put403` are storage's.
+a `detail`; `detail200` answers confirm-upload and upload-web-build with 200 and only a `detail`; `warnings` adds
+vendor warnings to start-upload and confirm-upload; `automations` makes an upload start the scenario's flows itself
+(`triggered_flows`, a mapping of id to name, and the `batch_id` they run in), `automations-nobatch` the same without a
+batch (a list of {id, name}); `slowtrigger` answers flows/run after TRIGGER_DELAY seconds; `otherbuild` reports another
+commit in runs/status than the build's. `put503` and `put403` are storage's.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, Batch, KeyChoice, Script, ScriptedTest
@@ -21,6 +31,11 @@ WEB = "https://autosana.ai"
 EXTENSIONS = {"android": (".apk", ".aab"), "ios": (".ipa", ".zip"), "chrome-extension": (".zip",)}
 WEB_BROWSERS = ("chrome", "chromium", "firefox", "edge")
 WARNINGS = ["The build's version code is lower than the last build's", "Flows tagged 'flaky' are skipped on this plan"]
+TRIGGER_DELAY = 65.0  # seconds: `slowtrigger`, longer than any request but the trigger may take
+OTHER_COMMIT = "f00dfeedf00dfeedf00dfeedf00dfeedf00dfeed"  # `otherbuild`: a commit no upload of the tests stamps
+# What runs/status reports for an app no build was uploaded for here (the API page's example).
+DEFAULT_APP = {"id": "com.company.app", "name": "My App", "platform": "android", "url": "https://storage.example.com/app.apk"}
+DEFAULT_GIT = {"commit_sha": "abc123", "branch": "main"}
 
 
 class AutosanaEmulator(Emulator):
@@ -31,6 +46,9 @@ class AutosanaEmulator(Emulator):
         self.batches: dict[str, Batch] = {}
         self.runs: dict[str, ScriptedTest] = {}
         self.builds: list[dict[str, Any]] = []  # every confirmed or registered build, for the tests to read
+        self.active: dict[tuple[str, str], dict[str, Any]] = {}  # each app's active build, by app and environment
+        self.batch_builds: dict[str, dict[str, Any] | None] = {}  # the build each batch runs
+        self.group_runs: dict[str, list[str]] = {}  # each batch's flow group run ids, in group order
 
     def api_key(self, request: Request) -> str | None:
         return request.header("X-API-Key") or None
@@ -40,15 +58,16 @@ class AutosanaEmulator(Emulator):
 
     def handle(self, request: Request, choice: KeyChoice) -> Reply:
         if request.method == "POST" and request.path == "/api/v1/flows/run":
-            return self._run(request.body, choice.script)
+            reply = self._run(request.body, choice.script)
+            return replace(reply, delay=TRIGGER_DELAY) if "slowtrigger" in choice.faults else reply
         if request.method == "POST" and request.path == "/api/ci/start-upload":
             return self._start_upload(request, choice.faults)
         if request.method == "POST" and request.path == "/api/ci/confirm-upload":
-            return self._confirm_upload(request.body, choice.faults)
+            return self._confirm_upload(request.body, choice)
         if request.method == "POST" and request.path == "/api/ci/upload-web-build":
-            return self._register_web_build(request.body, choice.faults)
+            return self._register_web_build(request.body, choice)
         if request.method == "GET" and request.path == "/api/v1/runs/status":
-            return self._status(request.query.get("batch_id", [""])[0])
+            return self._status(request.query.get("batch_id", [""])[0], choice.faults)
         if request.method == "GET" and request.path.startswith("/api/v1/runs/"):
             return self._detail(request.path.removeprefix("/api/v1/runs/"))
         return Reply.error(404, "Not Found", key="detail")
@@ -62,6 +81,8 @@ class AutosanaEmulator(Emulator):
             return Reply.error(422, f"A {platform} build cannot be {filename}", key="detail")
         if platform == "chrome-extension" and "environment" in body:
             return Reply.error(422, "A Chrome extension has no environment", key="detail")
+        if refused := _refused_fields(body):
+            return refused
         if "startfail" in faults:
             return Reply.error(422, f"App {body['bundle_id']} has no {platform} app in this workspace", key="detail")
         file_path = f"builds/{body['bundle_id']}/{uuid.uuid4()}/{filename}"
@@ -72,32 +93,57 @@ class AutosanaEmulator(Emulator):
             answer["warnings"] = WARNINGS[:1]
         return Reply(200, answer)
 
-    def _confirm_upload(self, body: Any, faults: frozenset[str]) -> Reply:
-        required = ("bundle_id", "platform", "uploaded_file_path", "name", "commit_sha", "branch_name", "repo_full_name")
+    def _confirm_upload(self, body: Any, choice: KeyChoice) -> Reply:
+        required = ("bundle_id", "platform", "uploaded_file_path", "commit_sha", "branch_name", "repo_full_name")
         if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in required):
             return Reply.error(422, f"{', '.join(required)} are required", key="detail")
+        if refused := _refused_fields(body):
+            return refused
         slot = self.storage.uploaded(body["uploaded_file_path"])
         if slot is None:
             return Reply.error(400, f"Nothing was uploaded to {body['uploaded_file_path']}", key="detail")
-        if "confirmfail" in faults:
+        if "confirmfail" in choice.faults:
             return Reply.error(422, f"The uploaded build's bundle id does not match {body['bundle_id']}", key="detail")
-        return self._build(body, size=slot.size, warnings=WARNINGS[1:] if "warnings" in faults else [])
+        return self._build(body, choice, size=slot.size, warnings=WARNINGS[1:] if "warnings" in choice.faults else [])
 
-    def _register_web_build(self, body: Any, faults: frozenset[str]) -> Reply:
+    def _register_web_build(self, body: Any, choice: KeyChoice) -> Reply:
         required = ("app_id", "url", "commit_sha", "branch_name", "repo_full_name")
         if not isinstance(body, dict) or not all(isinstance(body.get(key), str) for key in required):
             return Reply.error(422, f"{', '.join(required)} are required", key="detail")
-        if "registerfail" in faults:
+        if refused := _refused_fields(body):
+            return refused
+        if "registerfail" in choice.faults:
             return Reply.error(422, f"{body['url']} did not answer; deploy the preview first", key="detail")
-        return self._build(body, size=None, warnings=[])
+        return self._build(body, choice, size=None, warnings=[])
 
-    def _build(self, body: dict[str, Any], *, size: int | None, warnings: list[str]) -> Reply:
+    def _build(self, body: dict[str, Any], choice: KeyChoice, *, size: int | None, warnings: list[str]) -> Reply:
+        if "detail200" in choice.faults:
+            return Reply(200, {"detail": "Duplicate upload: this build was confirmed already"})
         build_id = f"build-{len(self.builds) + 1}"
-        self.builds.append({**body, "app_build_id": build_id, "size": size})
+        build = {**body, "app_build_id": build_id, "size": size}
+        self.builds.append(build)
+        self.active[_app_key(body)] = build
         answer: dict[str, Any] = {"status": "success", "app_build_id": build_id}
         if warnings:
             answer["warnings"] = warnings
+        if choice.faults & {"automations", "automations-nobatch"}:
+            batch = self._start(choice.script, build)
+            flows = [(str(uuid.uuid4()), test.name) for test in choice.script.tests]
+            if "automations" in choice.faults:
+                answer.update(triggered_flows=dict(flows), batch_id=batch.id)
+            else:
+                answer["triggered_flows"] = [{"id": flow_id, "name": name} for flow_id, name in flows]
         return Reply(200, answer)
+
+    def _start(self, script: Script, build: dict[str, Any] | None) -> Batch:
+        """Start a batch of the scenario's flows on `build` (None: no build known here)."""
+        batch = Batch.start(script)
+        self.batches[batch.id] = batch
+        self.runs_created += 1
+        self.runs.update(zip(batch.run_ids, script.tests, strict=True))
+        self.batch_builds[batch.id] = build
+        self.group_runs[batch.id] = [str(uuid.uuid4()) for _ in dict.fromkeys(test.group for test in script.tests)]
+        return batch
 
     def _run(self, body: Any, script: Script) -> Reply:
         if not isinstance(body, dict):
@@ -110,22 +156,27 @@ class AutosanaEmulator(Emulator):
             return Reply.error(400, "web_browser and dependencies are for web apps (app_id)", key="detail")
         if body.get("web_browser", "chrome") not in WEB_BROWSERS or not isinstance(body.get("dependencies", []), list):
             return Reply.error(422, "web_browser must be chrome, chromium, firefox or edge; dependencies a list", key="detail")
-        batch = Batch.start(script)
-        self.batches[batch.id] = batch
-        self.runs_created += 1
-        self.runs.update(zip(batch.run_ids, script.tests, strict=True))
-        groups = {test.group for test in script.tests}
+        pinned = body.get("app_build_id")
+        if pinned is None:
+            build = self.active.get(_app_key(body))
+        else:
+            build = next((build for build in self.builds if build["app_build_id"] == pinned and _app_key(build) == _app_key(body)), None)
+            if build is None:
+                return Reply.error(404, f"App build {pinned} not found for this app", key="detail")
+        batch = self._start(script, build)
+        group_runs = self.group_runs[batch.id]
         return Reply(
             200,
             {
                 "status": "success",
                 "batch_id": batch.id,
-                "flow_group_run_ids": [str(uuid.uuid4()) for _ in groups],
+                "flow_group_run_ids": group_runs,
+                "flow_group_runs": [{"id": run_id, "url": f"{WEB}/runs/groups/{run_id}"} for run_id in group_runs],
                 "flow_run_count": len(script.tests),
             },
         )
 
-    def _status(self, batch_id: str) -> Reply:
+    def _status(self, batch_id: str, faults: frozenset[str]) -> Reply:
         batch = self.batches.get(batch_id)
         if batch is None:
             return Reply.error(404, f"Batch {batch_id} not found", key="detail")
@@ -143,10 +194,10 @@ class AutosanaEmulator(Emulator):
             {
                 "name": name,
                 "status": _group_status(runs, complete, error=name == failed_group),
-                "url": f"{WEB}/runs/groups/{batch.id}-{index}",
+                "url": f"{WEB}/runs/groups/{run_id}",
                 "runs": runs,
             }
-            for index, (name, runs) in enumerate(groups.items())
+            for run_id, (name, runs) in zip(self.group_runs[batch.id], groups.items(), strict=True)
         ]
         flows = [run for runs in groups.values() for run in runs]
         counted = sum(1 for run in flows if run["status"] == "passed")
@@ -156,8 +207,7 @@ class AutosanaEmulator(Emulator):
                 "batch_id": batch.id,
                 "is_complete": complete,
                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "app": {"id": "com.company.app", "name": "My App", "platform": "android", "url": "https://storage.example.com/app.apk"},
-                "git": {"commit_sha": "abc123", "branch": "main"},
+                **_what_runs(self.batch_builds[batch.id], faults),
                 "summary": {
                     "total_groups": len(run_groups),
                     "passed_groups": sum(1 for group in run_groups if group["status"] == "passed"),
@@ -202,6 +252,36 @@ class AutosanaEmulator(Emulator):
                 "actions": actions,
             },
         )
+
+
+def _app_key(body: dict[str, Any]) -> tuple[str, str]:
+    """Which app a request or build is for: Autosana tells apps apart by identifier and environment."""
+    app = body.get("app_id") or f"{body.get('bundle_id')}/{body.get('platform')}"
+    return str(app), str(body.get("environment") or "")
+
+
+def _refused_fields(body: dict[str, Any]) -> Reply | None:
+    """What the upload endpoints refuse here: a `name` that is not text, `variables` not in the `K=V,K2=V2` form."""
+    if not isinstance(body.get("name", ""), str):
+        return Reply.error(422, "name must be a string", key="detail")
+    variables = body.get("variables", "")
+    if not isinstance(variables, str) or not all("=" in pair for pair in variables.split(",") if variables):
+        return Reply.error(422, "variables must be KEY=VALUE pairs separated by commas", key="detail")
+    return None
+
+
+def _what_runs(build: dict[str, Any] | None, faults: frozenset[str]) -> dict[str, Any]:
+    """runs/status' `app` and `git`: the build a batch runs (`otherbuild`: another commit's)."""
+    if build is None:
+        app, git = dict(DEFAULT_APP), dict(DEFAULT_GIT)
+    else:
+        identifier = build.get("app_id") or build["bundle_id"]
+        where = build.get("url") or f"https://storage.example.com/{build['uploaded_file_path']}"
+        app = {"id": identifier, "name": build.get("name") or identifier, "platform": build.get("platform", "web"), "url": where}
+        git = {"commit_sha": build["commit_sha"], "branch": build["branch_name"]}
+    if "otherbuild" in faults:
+        git = {"commit_sha": OTHER_COMMIT, "branch": "main"}
+    return {"app": app, "git": git}
 
 
 def _group_status(runs: list[dict[str, Any]], complete: bool, *, error: bool) -> str:

@@ -1,4 +1,7 @@
-"""Kapptivate's API as its docs describe it: short-lived JWTs from a refresh token, continuous_integration and its results."""
+"""Kapptivate's API as its docs describe it: short-lived JWTs from a refresh token, continuous_integration and its results.
+
+A run answers for the tests it was asked to run: the n-th requested test id follows the scenario's n-th test.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,11 @@ class Result:
     started: float
     test_ids: tuple[int, ...]
     reads: int = 0
+
+    @property
+    def tests(self) -> list[tuple[int, ScriptedTest]]:
+        """The requested tests, each with the scenario's test it follows (a scenario without tests has none)."""
+        return [(test_id, self.script.requested(index)) for index, test_id in enumerate(self.test_ids)] if self.script.tests else []
 
 
 class KapptivateEmulator(Emulator):
@@ -92,12 +100,12 @@ class KapptivateEmulator(Emulator):
         if result is None:
             return Reply.error(404, "Not found.", key="detail")
         result.reads += 1
-        script = result.script
+        script, tests = result.script, result.tests
         start = _iso(result.started)
         if not script.finished(result.reads, result.started):
-            ongoing = {"status": "ongoing", "timing": {"start": start, "end": None, "duration": None}, "nb_tests": len(script.tests), "nb_success": 0}
+            ongoing = {"status": "ongoing", "timing": {"start": start, "end": None, "duration": None}, "nb_tests": len(tests), "nb_success": 0}
             return Reply(200, {"name": result.name, "result": ongoing})
-        words = [WORDS.get(test.outcome, "weird-new-state") for test in script.tests]
+        words = [WORDS.get(test.outcome, "weird-new-state") for _, test in tests]
         duration = 12.5 * len(words)
         final: dict[str, Any] = {
             "status": _run_word(words, setup_failed=bool(script.extra.get("group_error"))),
@@ -106,7 +114,9 @@ class KapptivateEmulator(Emulator):
             "nb_success": words.count("success"),
         }
         if self.list_tests:
-            final["tests"] = [_entry(result, index, test, word) for index, (test, word) in enumerate(zip(script.tests, words, strict=True))]
+            final["tests"] = [
+                _entry(result, index, test_id, test, word) for index, ((test_id, test), word) in enumerate(zip(tests, words, strict=True))
+            ]
         return Reply(200, {"name": result.name, "result": final})
 
 
@@ -139,11 +149,11 @@ def _run_word(words: list[str], *, setup_failed: bool) -> str:
     return "maintenance" if "maintenance" in words else "failure"
 
 
-def _entry(result: Result, index: int, test: ScriptedTest, word: str) -> dict[str, Any]:
+def _entry(result: Result, index: int, test_id: int, test: ScriptedTest, word: str) -> dict[str, Any]:
     """One listed test, with the large per-step fields the vendor's own script strips."""
     steps = [("Open the app", "success"), ("Check the expected screen", word)]
     return {
-        "id": result.test_ids[index % len(result.test_ids)],
+        "id": test_id,
         "name": test.name,
         "status": word,
         "message": test.message,

@@ -41,6 +41,11 @@ class Script:
     never: bool = False  # never completes
     extra: dict[str, str] = field(default_factory=dict)  # vendor-specific switches
 
+    def requested(self, position: int) -> ScriptedTest:
+        """The test the `position`-th requested test (from 0) follows, where a request names its tests (AIVA single
+        runs, Kapptivate): the scenario's test in that place, starting again from the first after its last."""
+        return self.tests[position % len(self.tests)]
+
     def finished(self, reads: int, started: float) -> bool:
         if self.never:
             return False
@@ -79,6 +84,8 @@ MIXED = _tests(
     ("Reset password", ERROR, "The app crashed while opening the reset screen."),
     ("Add to cart", PASS, "Cart badge shows 1 item."),
 )
+# One failing test and one passing, for TestCLIX's alarm states.
+ALARM = _tests(("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."), ("Login", PASS, ""))
 
 SCRIPTS: dict[str, Script] = {
     "pass": Script(PASSING),
@@ -88,9 +95,11 @@ SCRIPTS: dict[str, Script] = {
     "counter-mismatch": Script(PASSING, extra={"claim_total": "5"}),
     "empty": Script(()),
     "skipped": Script(_tests(("Login", SKIP, "Skipped by rule"))),
-    "unknown-status": Script(_tests(("Login", PASS, ""), ("Checkout", UNKNOWN, ""))),
-    "injection": Script(_tests(("Login", PASS, ""), (INJECTION_NAME, FAIL, INJECTION_MESSAGE))),
-    "unrunnable": Script(_tests(("Login", PASS, ""), ("Checkout", UNRUNNABLE, ""))),
+    "some-skipped": Script(_tests(("Sign in (pre-step)", SKIP, "Skipped by rule"), ("Search for a product", PASS, ""), ("Add to cart", PASS, ""))),
+    # The test a scenario is about comes first, so that a run of one requested test shows it.
+    "unknown-status": Script(_tests(("Checkout", UNKNOWN, ""), ("Login", PASS, ""))),
+    "injection": Script(_tests((INJECTION_NAME, FAIL, INJECTION_MESSAGE), ("Login", PASS, ""))),
+    "unrunnable": Script(_tests(("Checkout", UNRUNNABLE, ""), ("Login", PASS, ""))),
     # The account's allowance is used up (Test-Lab: 402 credits; TestCLIX: 403 execution limit).
     "limit": Script(PASSING, extra={"refuse": "limit"}),
     # Every trigger is answered 429 (Test-Lab's rate limit).
@@ -98,6 +107,12 @@ SCRIPTS: dict[str, Script] = {
     "quick": Script(PASSING, polls=0),  # over before the first status read
     # TestCLIX: the execute call answers `acknowledged` instead of `queued`, and the first read shows the last run's result.
     "stale": Script(PASSING, extra={"execute_word": "acknowledged"}),
+    # TestCLIX: checks that never ran (`not executed`), whose execute answers that word instead of `queued`.
+    "first-run": Script(PASSING, extra={"previous": "not executed", "execute_word": "not executed"}),
+    # TestCLIX: "Failures to alarm" is 3, so the failed run leaves the test `pass` (what the action cannot see).
+    "alarm-threshold": Script(ALARM, extra={"failures_to_alarm": "3"}),
+    # TestCLIX: the tests' last errors were acknowledged; a failed run below the threshold leaves `acknowledged`.
+    "acknowledged": Script(ALARM, extra={"previous": "acknowledged", "failures_to_alarm": "3"}),
     "slow": Script(PASSING, seconds=SLOW_SECONDS),  # over SLOW_SECONDS after the trigger (the benchmark's short run)
     "long": Script(PASSING, seconds=LONG_SECONDS),  # the benchmark's long run
     "never": Script(PASSING, never=True),
@@ -108,7 +123,10 @@ SCRIPTS: dict[str, Script] = {
 
 # Faults wrap any scenario; see sandbox.server.Faults for the first four, sandbox.autosana and sandbox.storage for the
 # steps of an Autosana upload.
-FAULTS = ("flaky", "trigger503", "html", "down", "startfail", "put503", "put403", "confirmfail", "registerfail", "warnings")
+FAULTS = (
+    *("flaky", "trigger503", "html", "down", "startfail", "put503", "put403", "confirmfail", "registerfail", "warnings"),
+    *("detail200", "automations", "automations-nobatch", "slowtrigger", "otherbuild"),
+)
 
 
 @dataclass(frozen=True)

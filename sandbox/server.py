@@ -37,6 +37,7 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering (a slow vendor), outside the server's lock
 
     @classmethod
     def error(cls, status: int, message: str, key: str = "message") -> Reply:
@@ -164,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
         reply = self.server.dispatch(self.command, self.path, headers, raw_body)
+        time.sleep(reply.delay)
         if isinstance(reply.body, str):
             payload = reply.body.encode()
             content_type = "text/html; charset=utf-8"

@@ -22,10 +22,11 @@ from local_runner import Sandbox, sandbox_process
 
 from sandbox.scenarios import LONG_SECONDS, SLOW_SECONDS
 from suiterun.clock import SystemClock
-from suiterun.main import RunState, run_action
+from suiterun.context import CIContext
+from suiterun.engine import RunState, run_action
 from suiterun.polling import PollSchedule
 from suiterun.settings import Settings
-from suiterun.workflow import Console, GitHubContext
+from suiterun.workflow import Console
 
 Row = tuple[str, str, str]
 INTERVALS = (5.0, 15.0)
@@ -60,8 +61,8 @@ def measure(trial: Trial, sandbox: Sandbox, seed: int) -> Measured:
         "INPUT_POLL-INTERVAL": f"{trial.interval:g}s",
         "INPUT_TIMEOUT": "5m",
     }
-    workflow = Console(GitHubContext.from_environ(environ), out=io.StringIO())
-    settings = Settings.from_environ(environ)
+    workflow = Console(CIContext.from_environ(environ), out=io.StringIO())
+    settings = Settings.from_environ(environ, workflow.context)
     triggered = time.time()
     outcome = run_action(
         settings,

@@ -4,13 +4,18 @@ their targets, not pass/fail."""
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from bench_verdict import verdict_figures
 from local_runner import ROOT, ActionRun, Sandbox, build_image, docker_available, run_action, sandbox_process
@@ -21,6 +26,8 @@ POLL_INTERVAL = 1.0  # seconds; the finish-to-exit target is one interval + 0.5 
 BASE_INPUTS = {"vendor": "autosana", "app-id": "web-app", "suites": "suite-1", "poll-interval": f"{POLL_INTERVAL:g}s", "timeout": "5m"}
 BASE_IMAGE = "python:3.13-slim"
 UPLOAD_MIB = 300
+INSTALL = ROOT / "composite/install.py"
+UV = shutil.which("uv", path=str(Path(sys.executable).parent))  # requirements-dev.txt installs it in the venv
 UPLOAD_INPUTS = {"bundle-id": "com.acme.shop", "platform": "android", "build-path": "build/app-release.apk"}
 
 
@@ -72,26 +79,85 @@ def upload_memory(sandbox: Sandbox) -> str:
     return f"{peaks[1]:.0f} MiB ({peaks[1] - peaks[0]:+.1f} MiB against a 1 KiB build)"
 
 
-def composite_setup_seconds(times: int) -> tuple[float, list[float]]:
-    """composite/install.py in an empty tool cache (cold: create the venv and install the locked wheels), then reusing it."""
-    with tempfile.TemporaryDirectory(prefix="suiterun-toolcache-") as cache:
-        environ = {**os.environ, "RUNNER_TOOL_CACHE": cache}
-        timings = []
-        for _ in range(times + 1):
+def presigned_upload_url(sandbox: Sandbox) -> str:
+    """A fresh presigned storage URL, from the sandbox's Autosana start-upload (as the action gets one)."""
+    body = json.dumps({"bundle_id": UPLOAD_INPUTS["bundle-id"], "platform": "android", "filename": "app.apk"}).encode()
+    headers = {"X-API-Key": "sandbox-pass", "Content-Type": "application/json"}
+    request = urllib.request.Request(f"{sandbox.vendor_url('autosana')}/api/ci/start-upload", data=body, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        url: str = json.load(reply)["upload_url"]
+        return url
+
+
+def upload_throughput(sandbox: Sandbox, rounds: int) -> str:
+    """MiB/s of the action's PUT (suiterun.upload.put_file) and of `curl -T` streaming the same file from disk to the
+    same storage, interleaved, median of `rounds` each (the file is in the page cache for both after the first)."""
+    from suiterun.clock import Deadline, SystemClock  # noqa: PLC0415 - the benchmark's own process sends this one
+    from suiterun.secrets import Secrets  # noqa: PLC0415
+    from suiterun.upload import put_file  # noqa: PLC0415
+
+    if shutil.which("curl") is None:
+        return "skipped: curl is not installed"
+    seconds: dict[str, list[float]] = {"ours": [], "curl": []}
+    with tempfile.TemporaryDirectory(prefix="suiterun-upload-") as folder:
+        build = Path(folder) / "app.apk"
+        build.write_bytes(os.urandom(UPLOAD_MIB * 2**20))
+        for _ in range(rounds):
+            url = presigned_upload_url(sandbox)
             started = time.monotonic()
-            subprocess.run([sys.executable, str(ROOT / "composite/install.py")], env=environ, capture_output=True, check=True)
-            timings.append(time.monotonic() - started)
-    return timings[0], timings[1:]
+            subprocess.run(["curl", "--silent", "--show-error", "--fail", "--output", os.devnull, "--upload-file", str(build), url], check=True)
+            seconds["curl"].append(time.monotonic() - started)
+            url = presigned_upload_url(sandbox)
+            started = time.monotonic()
+            put_file(build, url, deadline=Deadline.after(SystemClock(), 600), log=lambda line: None, label="upload", secrets=Secrets())
+            seconds["ours"].append(time.monotonic() - started)
+    ours, curl = (UPLOAD_MIB / statistics.median(seconds[name]) for name in ("ours", "curl"))
+    return f"{ours:.0f} MiB/s, curl -T {curl:.0f} MiB/s ({ours / curl:.2f} x curl)"
+
+
+def composite_steps(environ: Mapping[str, str]) -> float:
+    """The composite variant's set-up as the runner runs it, two processes (install.py --find, then install.py); seconds."""
+    started = time.monotonic()
+    for argv in (["--find"], []):
+        done = subprocess.run([sys.executable, str(INSTALL), *argv], env=environ, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"composite/install.py {' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+    return time.monotonic() - started
+
+
+def composite_environ(tool_cache: str, *, uv: bool, restored: bool = False) -> dict[str, str]:
+    """A fresh runner's: the tool cache given, empty pip and uv caches (the wheels are downloaded), uv on PATH or not."""
+    path = [folder for folder in os.environ["PATH"].split(os.pathsep) if not shutil.which("uv", path=folder)]
+    if uv and UV:
+        path.insert(0, str(Path(UV).parent))
+    environ = {**os.environ, "RUNNER_TOOL_CACHE": tool_cache, "PATH": os.pathsep.join(path)}
+    environ |= {"PIP_CACHE_DIR": f"{tool_cache}.pip", "UV_CACHE_DIR": f"{tool_cache}.uv"}
+    if restored:
+        environ["SUITERUN_RESTORED"] = "true"
+    return environ
+
+
+@functools.cache
+def composite_setup(times: int) -> tuple[str, str]:
+    """Cold: an empty tool cache, built with pip (no uv on PATH) and with uv. Warm: reusing what pip built. Restored: a copy
+    of it in another empty tool cache, as the Actions cache restores it on another runner (the copy is not timed: the
+    cache's download is GitHub's), checked and reused."""
+    with tempfile.TemporaryDirectory(prefix="suiterun-bench-") as scratch:
+        with_pip = composite_environ(f"{scratch}/toolcache", uv=False)
+        cold_pip = composite_steps(with_pip)
+        cold_uv = f"{composite_steps(composite_environ(f'{scratch}/uv', uv=True)):.1f} s" if UV else "no uv beside this Python (make venv)"
+        warm = [composite_steps(with_pip) for _ in range(times)]
+        restored = []
+        for run in range(times):
+            tool_cache = f"{scratch}/restored-{run}"
+            shutil.copytree(f"{scratch}/toolcache/suiterun", f"{tool_cache}/suiterun", symlinks=True)
+            restored.append(composite_steps(composite_environ(tool_cache, uv=False, restored=True)))
+    return f"{cold_pip:.1f} s / {cold_uv}", f"{spread(warm)} / {spread(restored)}"
 
 
 def image_size_mib(image: str) -> float:
     size = subprocess.run(["docker", "image", "inspect", "--format", "{{.Size}}", image], capture_output=True, text=True, check=True).stdout
     return int(size) / 2**20
-
-
-def composite_setup(times: int) -> str:
-    cold, warm = composite_setup_seconds(times)
-    return f"cold {cold:.1f} s; warm {spread(warm)}"
 
 
 def main() -> int:
@@ -113,8 +179,10 @@ def main() -> int:
             ),
             ("peak memory, 4 tests with failure details", lambda: f"{peak_memory_mib(sandbox, 'sandbox-mixed'):.0f} MiB", "<= 100 MiB"),
             ("peak memory, 2000 tests", lambda: f"{peak_memory_mib(sandbox, 'sandbox-many'):.0f} MiB", "<= 100 MiB"),
-            ("composite variant set-up, cold and warm", lambda: composite_setup(args.runs), "cold: once per runner; warm <= 0.5 s"),
+            ("composite set-up, cold: pip / uv", lambda: composite_setup(args.runs)[0], "uv <= 3 s; pip once per runner and lock"),
+            ("composite set-up, warm / restored from the Actions cache", lambda: composite_setup(args.runs)[1], "<= 0.5 s (+ the cache's download)"),
             (f"peak memory, uploading a {UPLOAD_MIB} MiB build", lambda: upload_memory(sandbox), "a few MiB more than a 1 KiB build"),
+            (f"upload throughput, {UPLOAD_MIB} MiB to the sandbox's storage", lambda: upload_throughput(sandbox, 3), ">= 0.9 x curl -T"),
         ]
         if docker:
             measure += [

@@ -1,14 +1,16 @@
 """Which commit, branch and repository this run tests, from the CI it runs in, else from `git`.
 
 Vendors stamp what they run with it (Autosana's uploads, Test-Lab's build id,
-Kapptivate's run name). On a GitHub pull request event GITHUB_SHA is the merge
-commit GitHub made, not the commit that was pushed, so the pull request's head
-commit is read from the event payload instead.
+Kapptivate's run name). On GitHub the commit is, as Autosana's own action takes it
+(https://github.com/Autosana/autosana-ci/blob/main/entrypoint.sh): on a pull request
+event the pull request's head commit from the event payload (GITHUB_SHA is the merge
+commit GitHub made, not the commit that was pushed); otherwise the commit checked out
+in the workspace, which differs from GITHUB_SHA after a checkout with `ref:`; and
+GITHUB_SHA when the workspace holds no checkout of this repository.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,6 +18,10 @@ from pathlib import Path
 
 # Runs `git <args>` in a folder and returns its output ("" when git is missing or fails).
 GitRunner = Callable[[list[str], Path], str]
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names
+# A ref as git check-ref-format allows it, under refs/ (so a crafted HEAD cannot point outside .git).
+_REF = re.compile(r"refs/[^\x00-\x20\x7f~^:?*\[\\]+")
+_SMALL_FILE = 4096  # bytes: HEAD, a loose ref, a gitdir or commondir file
 
 
 @dataclass(frozen=True)
@@ -26,13 +32,16 @@ class GitMetadata:
     source: str = ""  # where it came from: github, gitlab, jenkins, circleci, git, or "" (nowhere)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], *, cwd: Path, git: GitRunner | None = None) -> GitMetadata:
+    def from_environ(cls, environ: Mapping[str, str], *, cwd: Path, pull_request_head: str = "", git: GitRunner | None = None) -> GitMetadata:
+        """`pull_request_head`: the head commit a GitHub pull request event names (suiterun.context reads the event)."""
+
         def env(name: str) -> str:
             return environ.get(name, "").strip()
 
         if env("GITHUB_ACTIONS") == "true" or env("GITHUB_SHA"):
-            head = _pull_request_head(env("GITHUB_EVENT_NAME"), env("GITHUB_EVENT_PATH"))
-            return cls(head or env("GITHUB_SHA"), env("GITHUB_HEAD_REF") or env("GITHUB_REF_NAME"), env("GITHUB_REPOSITORY"), "github")
+            repository = env("GITHUB_REPOSITORY")
+            head = pull_request_head or checked_out_commit(cwd, repository)
+            return cls(head or env("GITHUB_SHA"), env("GITHUB_HEAD_REF") or env("GITHUB_REF_NAME"), repository, "github")
         if env("GITLAB_CI"):
             branch = env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME") or env("CI_COMMIT_REF_NAME")
             return cls(env("CI_COMMIT_SHA"), branch, env("CI_PROJECT_PATH"), "gitlab")
@@ -50,6 +59,65 @@ class GitMetadata:
         branch = run(["rev-parse", "--abbrev-ref", "HEAD"], cwd)
         remote = run(["config", "--get", "remote.origin.url"], cwd)
         return cls(sha, "" if branch == "HEAD" else branch, repository_from_url(remote), "git")
+
+
+def checked_out_commit(workspace: Path, repository: str) -> str:
+    """The commit checked out in `workspace` when it is a checkout of `repository` (owner/name), read from its
+    `.git` without the git program (the action's image has none, and git refuses a workspace owned by another
+    user); "" when there is none, it belongs to another repository, or it cannot be read."""
+    try:
+        git_dir = workspace / ".git"
+        if git_dir.is_file():  # a worktree or submodule: `gitdir: <path>`
+            pointer = _read_small(git_dir)
+            if not pointer.startswith("gitdir:"):
+                return ""
+            git_dir = workspace / pointer.removeprefix("gitdir:").strip()
+        common = git_dir / _read_small(git_dir / "commondir") if (git_dir / "commondir").is_file() else git_dir
+        if not repository or repository_from_url(_origin_url(common / "config")).lower() != repository.lower():
+            return ""  # another repository checked out in the workspace: its commit is not this run's
+        head = _read_small(git_dir / "HEAD")
+        if _SHA.fullmatch(head):  # detached, as actions/checkout leaves a commit
+            return head
+        ref = head.removeprefix("ref:").strip() if head.startswith("ref:") else ""
+        if not _REF.fullmatch(ref) or ".." in ref:
+            return ""
+        return _resolve_ref(ref, git_dir, common)
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _resolve_ref(ref: str, git_dir: Path, common: Path) -> str:
+    """A branch's commit: its loose ref file, else its line in packed-refs."""
+    for folder in (git_dir, common):
+        if (folder / ref).is_file():
+            sha = _read_small(folder / ref)
+            return sha if _SHA.fullmatch(sha) else ""
+    packed = common / "packed-refs"
+    if packed.is_file():
+        with packed.open(encoding="utf-8") as lines:
+            for line in lines:
+                sha, _, name = line.strip().partition(" ")
+                if name == ref and _SHA.fullmatch(sha):
+                    return sha
+    return ""
+
+
+def _origin_url(config: Path) -> str:
+    """`remote.origin.url` from a git config file (actions/checkout sets it to the repository's URL)."""
+    section = ""
+    with config.open(encoding="utf-8") as lines:
+        for line in lines:
+            text = line.strip()
+            if text.startswith("["):
+                section = text
+            elif section.replace(" ", "") == '[remote"origin"]' and text.partition("=")[0].strip().lower() == "url":
+                return text.partition("=")[2].strip()
+    return ""
+
+
+def _read_small(path: Path) -> str:
+    with path.open(encoding="utf-8") as file:
+        return file.read(_SMALL_FILE).strip()
 
 
 def run_git(args: list[str], cwd: Path) -> str:
@@ -74,16 +142,3 @@ def repository_from_url(url: str) -> str:
         return ""
     path = path.strip("/")
     return path if "/" in path else ""
-
-
-def _pull_request_head(event_name: str, event_path: str) -> str:
-    if event_name not in ("pull_request", "pull_request_target") or not event_path:
-        return ""
-    try:
-        with open(event_path, encoding="utf-8") as payload_file:
-            payload = json.load(payload_file)
-    except (OSError, ValueError):
-        return ""
-    head = ((payload.get("pull_request") or {}).get("head") or {}) if isinstance(payload, dict) else {}
-    sha = head.get("sha") if isinstance(head, dict) else None
-    return sha if isinstance(sha, str) else ""

@@ -38,6 +38,36 @@ class Retry(Enum):
     TRIGGER = "trigger"
 
 
+class NoTimeLeft(Exception):
+    """The deadline passed before a request could be sent."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one request may take: to connect, per read of the socket, and the whole of it (a body can drip in)."""
+
+    connect: float
+    read: float
+    whole: float
+
+
+def bounded_request(session: requests.Session, method: str, url: str, *, deadline: Deadline, limits: Limits, **kwargs: Any) -> requests.Response:
+    """One request that cannot outlast `deadline`: each limit is cut to the time left, the whole request runs in a
+    thread the caller stops waiting for when its time is up (Overdue), and no redirect is followed. NoTimeLeft when
+    the deadline has passed; requests' own exceptions as they come. The vendor client, the upload and the pull request
+    comment all send through it."""
+    remaining = deadline.remaining()
+    if remaining <= 0:
+        raise NoTimeLeft
+    timeout = (min(limits.connect, remaining), min(limits.read, remaining))
+    send = functools.partial(session.request, method, url, timeout=timeout, allow_redirects=False, **kwargs)
+    return call_within(min(limits.whole, remaining), send)
+
+
+# What VendorClient._answered returns after waiting for an answer worth sending the request again for.
+_TRY_AGAIN = object()
+
+
 class VendorHTTPError(VendorError):
     """The vendor answered with an HTTP error status."""
 
@@ -94,66 +124,69 @@ class VendorClient:
         """Send one request and return its JSON body, retrying what `retry` allows
         with capped backoff inside the deadline. `seconds` lets one slow request (a
         vendor that works before it answers) take longer than request_timeout."""
-        longest = seconds or self.request_timeout
         url = self.url(path)
+        limits = Limits(self.connect_timeout, max(self.read_timeout, seconds or 0), seconds or self.request_timeout)
+        sent_headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})}
         for attempt in range(1, self.attempts + 1):
-            remaining = self.deadline.remaining()
-            if remaining <= 0:
-                raise TimeoutReached(f"{self.vendor}: no time left for {what} before the timeout.")
-            last = attempt == self.attempts
-            send = functools.partial(
-                self.session.request,
-                method,
-                url,
-                params=params,
-                json=body,
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json", **self.headers, **(headers or {})},
-                timeout=(min(self.connect_timeout, remaining), min(max(self.read_timeout, seconds or 0), remaining)),
-                allow_redirects=False,
-            )
             try:
-                response = call_within(min(longest, remaining), send)
-            except (requests.RequestException, Overdue) as exc:
-                never_connected = isinstance(exc, requests.RequestException) and _never_connected(exc)
-                reason = f"cannot reach {self.vendor} at {urlsplit(url).netloc} ({_short_reason(exc)})"
-                created = "" if never_connected else f"; a run may have been created, check the {self.vendor} dashboard before re-running"
-                if self.deadline.expired():
-                    raise TimeoutReached(f"{reason} for {what} when the timeout passed{created if retry is Retry.TRIGGER else ''}.") from None
-                if retry is Retry.TRIGGER and created:
-                    raise VendorError(f"{reason} while sending {what}{created}.") from None
-                if last:
-                    raise TransientVendorError(f"{reason}. Check api-url and that the host is reachable from the runner.") from None
-                self._wait(attempt, None, reason)
-                continue
-
-            status = response.status_code
-            if 300 <= status < 400:
-                location = response.headers.get("Location", "?")
-                raise VendorError(
-                    f"{self.vendor} redirected {method} {urlsplit(url).path} (HTTP {status}) to {location}; set api-url to the address it points to."
+                response = bounded_request(
+                    self.session, method, url, deadline=self.deadline, limits=limits, params=params, json=body, headers=sent_headers
                 )
-            if status in (429, 503) or (status >= 500 and retry is Retry.READ):
-                reason = f"{self.vendor} answered HTTP {status} to {what}"
-                if last:
-                    said = self._vendor_message(response)
-                    custom = self.describe_error(status, said, what) if self.describe_error else None
-                    suffix = f" ({said})" if said else ""
-                    raise TransientVendorError(custom or f"{reason}{suffix}; gave up after {self.attempts} attempts.")
-                self._wait(attempt, _retry_after(response), reason)
+            except NoTimeLeft:
+                raise TimeoutReached(f"{self.vendor}: no time left for {what} before the timeout.") from None
+            except (requests.RequestException, Overdue) as exc:
+                self._unanswered(exc, url, what=what, retry=retry, attempt=attempt)
                 continue
-            if status >= 400:
-                raise self._status_error(status, self._vendor_message(response), what)
-            try:
-                return self.secrets.clean(response.json())
-            except ValueError:
-                kind = "HTML" if "html" in response.headers.get("Content-Type", "").lower() else "a body that is not JSON"
-                reason = f"{self.vendor} answered {what} with {kind}"
-                if retry is Retry.TRIGGER or last:
-                    raise TransientVendorError(
-                        f"{reason} (HTTP {status}); check that api-url points at the {self.vendor} API, not its web app."
-                    ) from None
-                self._wait(attempt, None, reason)
-        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns or raises
+            answered = self._answered(response, method, url, what=what, retry=retry, attempt=attempt)
+            if answered is not _TRY_AGAIN:
+                return answered
+        raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+    def _unanswered(self, exc: requests.RequestException | Overdue, url: str, *, what: str, retry: Retry, attempt: int) -> None:
+        """A request that got no answer: waits to try again, or raises what the user is told."""
+        never_connected = isinstance(exc, requests.RequestException) and _never_connected(exc)
+        reason = f"cannot reach {self.vendor} at {urlsplit(url).netloc} ({_short_reason(exc)})"
+        created = "" if never_connected else f"; a run may have been created, check the {self.vendor} dashboard before re-running"
+        if self.deadline.expired():
+            raise TimeoutReached(f"{reason} for {what} when the timeout passed{created if retry is Retry.TRIGGER else ''}.") from None
+        if retry is Retry.TRIGGER and created:
+            raise VendorError(f"{reason} while sending {what}{created}.") from None
+        if attempt == self.attempts:
+            raise TransientVendorError(f"{reason}. Check api-url and that the host is reachable from the runner.") from None
+        self._wait(attempt, None, reason)
+
+    def _answered(self, response: requests.Response, method: str, url: str, *, what: str, retry: Retry, attempt: int) -> Any:
+        """The JSON body of an answer; or, after waiting, _TRY_AGAIN for an answer worth repeating the request for;
+        or the error the user is told."""
+        last = attempt == self.attempts
+        status = response.status_code
+        if 300 <= status < 400:
+            location = response.headers.get("Location", "?")
+            raise VendorError(
+                f"{self.vendor} redirected {method} {urlsplit(url).path} (HTTP {status}) to {location}; set api-url to the address it points to."
+            )
+        if status in (429, 503) or (status >= 500 and retry is Retry.READ):
+            reason = f"{self.vendor} answered HTTP {status} to {what}"
+            if last:
+                said = self._vendor_message(response)
+                custom = self.describe_error(status, said, what) if self.describe_error else None
+                suffix = f" ({said})" if said else ""
+                raise TransientVendorError(custom or f"{reason}{suffix}; gave up after {self.attempts} attempts.")
+            self._wait(attempt, _retry_after(response), reason)
+            return _TRY_AGAIN
+        if status >= 400:
+            raise self._status_error(status, self._vendor_message(response), what)
+        try:
+            return self.secrets.clean(response.json())
+        except ValueError:
+            kind = "HTML" if "html" in response.headers.get("Content-Type", "").lower() else "a body that is not JSON"
+            reason = f"{self.vendor} answered {what} with {kind}"
+            if retry is Retry.TRIGGER or last:
+                raise TransientVendorError(
+                    f"{reason} (HTTP {status}); check that api-url points at the {self.vendor} API, not its web app."
+                ) from None
+            self._wait(attempt, None, reason)
+            return _TRY_AGAIN
 
     def _wait(self, attempt: int, retry_after: float | None, reason: str) -> None:
         delay = retry_after if retry_after is not None else backoff(attempt)

@@ -6,13 +6,15 @@ import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from suiterun.context import CIContext
 from suiterun.errors import InputError
+from suiterun.interface import INPUTS
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -24,21 +26,44 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # fits any vendor's 64-bit id
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 # The longest `timeout` or `poll-interval`: GitHub's limit for a job on a hosted runner.
 MAX_DURATION = 6 * 3600.0
+# The deepest nesting a JSON input may have: every real one is two or three levels deep.
+MAX_JSON_DEPTH = 16
+
+
+# action.yml's default of each input, the one place defaults are written. A default that is an expression
+# (`${{ github.token }}`) means something only to GitHub, which passes its value.
+DEFAULTS = {item.name: item.default for item in INPUTS if "${{" not in item.default}
 
 
 @dataclass(frozen=True)
 class Inputs:
     """The action's inputs, read the way GitHub passes them: `INPUT_<NAME>` with
-    the name upper-cased and hyphens kept (what actions_toolkit.core.get_input reads)."""
+    the name upper-cased and hyphens kept (what actions_toolkit.core.get_input reads).
+    An input left empty (unset, or passed as '') reads as its action.yml default."""
 
     environ: Mapping[str, str]
 
     def get(self, name: str) -> str:
+        return self.given_value(name) or DEFAULTS.get(name, "")
+
+    def given_value(self, name: str) -> str:
         return self.environ.get(f"INPUT_{name.replace(' ', '_').upper()}", "").strip()
 
     def given(self, names: Iterable[str]) -> list[str]:
-        """The names among `names` that have a non-empty value."""
-        return [name for name in names if self.get(name)]
+        """The names among `names` that were given a non-empty value."""
+        return [name for name in names if self.given_value(name)]
+
+
+@dataclass(frozen=True)
+class Common:
+    """The inputs every vendor shares, parsed once (suiterun.settings) and handed to the adapter's parse_options, which
+    reads them here, never from the inputs again; with the CI context the run is in."""
+
+    api_key: str = field(repr=False)
+    api_url: str
+    allow_http: bool
+    wait: bool
+    context: CIContext
 
 
 def parse_bool(name: str, value: str) -> bool:
@@ -103,17 +128,34 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(name: str, value: str, expected: type[dict[Any, Any]] | type[list[Any]]) -> Any:
-    """A JSON object or array. A key given twice is an error (JSON parsers disagree on which one wins)."""
+    """A JSON object or array. A key given twice is an error (JSON parsers disagree on which one wins), and so is
+    nesting deeper than MAX_JSON_DEPTH (every later step that walks the value would otherwise hit Python's recursion limit)."""
     kind = "object" if expected is dict else "array"
+    too_deep = InputError(f"Input '{name}' is nested more than {MAX_JSON_DEPTH} levels deep; expected a flat JSON {kind}.")
     try:
         parsed = json.loads(value, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         raise InputError(f"Input '{name}': the key '{exc}' is set twice.") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"Input '{name}' is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}); expected a JSON {kind}.") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise too_deep
     if not isinstance(parsed, expected):
         raise InputError(f"Input '{name}' must be a JSON {kind}, got {type(parsed).__name__}.")
     return parsed
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            pending.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def parse_variables(name: str, value: str) -> dict[str, str]:

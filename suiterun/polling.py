@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from suiterun.clock import Clock, Deadline
 from suiterun.errors import TransientVendorError
 from suiterun.results import Snapshot
+from suiterun.text import format_duration
 
 JITTER = 0.1  # +-10% of each gap, so matrix jobs do not poll in lockstep
 PROGRESS_EVERY = 60.0  # seconds: a progress line at least this often, even when nothing changed
@@ -29,6 +30,10 @@ class PollSchedule:
     def fixed(cls, interval: float) -> PollSchedule:
         """Every read one whole interval after the last (the schedule before adaptive polling; the benchmark's baseline)."""
         return cls(steady=interval, first=interval)
+
+    @property
+    def longest_gap(self) -> float:
+        return max(MIN_GAP, self.steady * (1 + JITTER))
 
     def gaps(self, rng: random.Random) -> Iterator[float]:
         gap = min(self.first, self.steady)
@@ -76,12 +81,15 @@ def poll_until_done(
 
 
 class ProgressLog:
-    """Prints one line whenever the counts change, and at least once a minute."""
+    """Prints one line whenever the counts change, and at least once a minute: a read whose next one may come
+    `next_read_within` seconds later than a minute after the last line prints one now (a line per read when reads are
+    more than a minute apart)."""
 
-    def __init__(self, vendor: str, clock: Clock, write: Callable[[str], None]) -> None:
+    def __init__(self, vendor: str, clock: Clock, write: Callable[[str], None], *, next_read_within: float = 0.0) -> None:
         self.vendor = vendor
         self.clock = clock
         self.write = write
+        self.next_read_within = next_read_within
         self.started = clock.monotonic()
         self.last_key: tuple[int, ...] | None = None
         self.last_at = self.started
@@ -90,21 +98,9 @@ class ProgressLog:
         counts = snapshot.counts
         key = (counts.total, counts.pending, counts.failed + counts.errored, counts.skipped)
         now = self.clock.monotonic()
-        if key == self.last_key and now - self.last_at < PROGRESS_EVERY:
+        if key == self.last_key and now + self.next_read_within - self.last_at < PROGRESS_EVERY:
             return
         self.last_key, self.last_at = key, now
         finished = counts.total - counts.pending
         failed = counts.failed + counts.errored
         self.write(f"{self.vendor}: {finished}/{counts.total} finished, {failed} failed, {format_duration(now - self.started)} elapsed")
-
-
-def format_duration(seconds: float) -> str:
-    """`1h02m03s`, `4m05s`, `7s`."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m{secs:02d}s"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"

@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from suiterun.concurrency import Overdue, call_within
+from suiterun.context import CIContext
 from suiterun.errors import InputError
-from suiterun.polling import format_duration
 from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
-from suiterun.text import format_size, markdown_inline, one_line, safe_url
-from suiterun.workflow import GitHubContext
+from suiterun.text import format_duration, format_size, markdown_inline, one_line, safe_url
 
 if TYPE_CHECKING:  # Jinja costs 25 ms to import: only when a template is rendered, after the trigger
     import jinja2
-    from jinja2.sandbox import SandboxedEnvironment
+
+    from suiterun.jinja_sandbox import BoundedEnvironment
 
 
 def _templates_dir() -> Path:
@@ -113,58 +113,10 @@ def duration(seconds: float | None) -> str:
     return "—" if seconds is None else format_duration(seconds)
 
 
-def environment(directory: Path) -> SandboxedEnvironment:
-    from jinja2 import FileSystemLoader, StrictUndefined  # noqa: PLC0415
-    from jinja2.sandbox import SandboxedEnvironment, safe_range  # noqa: PLC0415
+def environment(directory: Path) -> BoundedEnvironment:
+    from suiterun.jinja_sandbox import bounded_environment  # noqa: PLC0415 - Jinja loads only when a template is rendered
 
-    class BoundedEnvironment(SandboxedEnvironment):
-        """The sandbox, with every call, attribute read and `range` checking the render's time, and
-        `*`/`**` refusing results too big to render (`"x" * 10**9`)."""
-
-        intercepted_binops = frozenset({"*", "**"})
-        render_ends = float("inf")
-
-        def check_time(self) -> None:
-            if time.monotonic() > self.render_ends:
-                raise RenderBudgetExceeded(f"rendering took longer than {RENDER_SECONDS:g}s")
-
-        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-            __self.check_time()
-            return super().call(__context, __obj, *args, **kwargs)
-
-        def getattr(self, obj: Any, attribute: str) -> Any:
-            self.check_time()
-            return super().getattr(obj, attribute)
-
-        def getitem(self, obj: Any, argument: Any) -> Any:
-            self.check_time()
-            return super().getitem(obj, argument)
-
-        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-            if operator == "**" and isinstance(right, int) and right > 64 and left not in (0, 1, -1):
-                raise OverflowError(f"{left!r} ** {right!r} is too large")
-            if operator == "*":
-                sized, count = (left, right) if isinstance(right, int) else (right, left)
-                if isinstance(count, int) and isinstance(sized, str | list | tuple) and len(sized) * count > RENDER_MAX_CHARACTERS:
-                    raise OverflowError("a repeated text or list this long is too large")
-            return super().call_binop(context, operator, left, right)
-
-    env = BoundedEnvironment(
-        loader=FileSystemLoader(directory),
-        undefined=StrictUndefined,
-        autoescape=False,  # Markdown, not HTML: vendor text is escaped by the `md` filter
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-    def bounded_range(*args: int) -> range:
-        env.check_time()
-        return safe_range(*args)
-
-    env.globals["range"] = bounded_range
-    env.filters.update(md=markdown_inline, url=safe_url, duration=duration, icon=icon)
-    return env
+    return bounded_environment(directory, filters={"md": markdown_inline, "url": safe_url, "duration": duration, "icon": icon})
 
 
 def load_template(source: TemplateSource) -> jinja2.Template:
@@ -212,7 +164,7 @@ def render(source: TemplateSource, context: dict[str, Any]) -> str:
     return renderer(source)(context)
 
 
-def check_template(source: TemplateSource, github: GitHubContext) -> None:
+def check_template(source: TemplateSource, github: CIContext) -> None:
     """Load the user's template and render it once with sample results, so a template that cannot work
     (a syntax error, a missing include, a misspelt name) stops the step before any vendor run starts."""
     render(source, template_context(SAMPLE_OUTCOME, github, matrix={"sample": "value"}))
@@ -254,7 +206,7 @@ def _template_line(exc: BaseException, filename: str | None) -> int | None:
     return lines[-1] if lines else None
 
 
-def template_context(outcome: Outcome, github: GitHubContext, *, matrix: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def template_context(outcome: Outcome, github: CIContext, *, matrix: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The documented context every template (built-in or the user's) receives (README: Custom templates)."""
     snapshot = outcome.snapshot
     tests = [dataclasses.asdict(test) for test in snapshot.tests]
@@ -336,7 +288,7 @@ def _without_images(tests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def render_summary(
     outcome: Outcome,
-    github: GitHubContext,
+    github: CIContext,
     *,
     template: TemplateSource | None = None,
     matrix: Mapping[str, Any] | None = None,

@@ -104,7 +104,7 @@ def _junit_case(suite: ET.Element, test: TestResult, group: str) -> None:
 
 def ctrf_json(outcome: Outcome, *, stop_ms: int) -> str:
     """A CTRF report (https://ctrf.io): `results.tool`, `summary` counts and times, and `tests`."""
-    tests = [_ctrf_test(test) for test in report_tests(outcome)]
+    tests = [_ctrf_test(test, outcome.vendor) for test in report_tests(outcome)]
     by_status = {status: sum(test["status"] == status for test in tests) for status in ("passed", "failed", "skipped", "pending", "other")}
     report = {
         "reportFormat": "CTRF",
@@ -125,7 +125,8 @@ def ctrf_json(outcome: Outcome, *, stop_ms: int) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2) + "\n"
 
 
-def _ctrf_test(test: TestResult) -> dict[str, Any]:
+def _ctrf_test(test: TestResult, vendor: str) -> dict[str, Any]:
+    """One CTRF test; its `suite` is its group, or the vendor's name (as the JUnit report groups it)."""
     entry: dict[str, Any] = {
         "name": test.name or "(unnamed test)",
         "status": CTRF_STATUS[test.status],
@@ -135,8 +136,7 @@ def _ctrf_test(test: TestResult) -> dict[str, Any]:
     message = PENDING_MESSAGE if test.status is TestStatus.PENDING and not test.message else test.message
     if message:
         entry["message"] = message
-    if test.group:
-        entry["suite"] = [test.group]
+    entry["suite"] = [test.group or vendor]
     extra: dict[str, Any] = {key: value for key, value in (("id", test.id), ("url", test.url)) if value}
     if test.details:
         extra["details"] = [{"label": d.label, "text": d.text, "url": d.url} for d in test.details]

@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from suiterun.text import format_duration
+
 
 class TestStatus(StrEnum):
     """The status of one test, whatever words the vendor uses."""
@@ -41,6 +43,13 @@ class FailOn(StrEnum):
     FAILURE = "failure"
     ERROR = "error"
     NEVER = "never"
+
+
+class AllSkipped(StrEnum):
+    """What a run whose every reported test was skipped ends in (the `all-skipped` input)."""
+
+    ERROR = "error"
+    PASS = "pass"
 
 
 @dataclass(frozen=True)
@@ -136,6 +145,7 @@ class Verdict:
     status: RunStatus
     reason: str  # one line, shown in the log and the summary
     by_input: bool = False  # an `error` caused by an input (exit code 2), not by the vendor
+    warning: str = ""  # what a pass by `all-skipped: pass` must still say (a warning in the log and the summary)
 
 
 @dataclass(frozen=True)
@@ -153,24 +163,48 @@ class Outcome:
         return self.verdict.status
 
 
-def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str = "not waiting for results") -> Verdict:
-    """Decide the overall status. A run passes only when the vendor says it is
-    done, at least one test ran, and nothing failed, errored or stayed pending.
-    `not_waiting` says why results were not read, when they were not."""
+class Waited(StrEnum):
+    """Whether the action read the run's results."""
+
+    POLLED = "polled"  # it read them until the run was done or the deadline passed
+    NOT_ASKED = "not asked"  # `wait: false`: it reports what it started
+    IMPOSSIBLE = "impossible"  # the vendor's API cannot report results: it reports what it started
+
+
+def judge(
+    snapshot: Snapshot,
+    *,
+    vendor: str,
+    waited: Waited,
+    timed_out_after: float | None = None,
+    all_skipped: AllSkipped = AllSkipped.ERROR,
+) -> Verdict:
+    """Decide the overall status, and say why. A run passes only when the vendor says it is
+    done, at least one test ran, and nothing failed, errored or stayed pending; or, with
+    `all_skipped` PASS, when it reported tests and skipped every one. `timed_out_after`:
+    the `timeout` (seconds) that passed before the run was done, if it did."""
     counts = snapshot.counts
     failed = counts.failed + counts.errored
+    every_test_skipped = counts.total > 0 and counts.skipped == counts.total
     if snapshot.build and not (snapshot.run_ids or snapshot.tests):
         build = snapshot.build
         what = f"registered {build.name}" if build.is_url else f"uploaded {build.name}"
         return Verdict(RunStatus.UPLOADED, f"{what}{f' as build {build.build_id}' if build.build_id else ''}; no tests, suites or labels to run")
-    if not waited:
+    if waited is not Waited.POLLED:
         if snapshot.problems:
             return Verdict(RunStatus.FAILED, "; ".join(snapshot.problems))
+        if every_test_skipped:  # nothing is left to run: the vendor's answer is final
+            return _skipped_verdict(counts.total, all_skipped)
         started = max(counts.total, len(snapshot.run_ids))
-        return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {not_waiting}")
-    if timed_out:
+        why = "not waiting for results (wait: false)" if waited is Waited.NOT_ASKED else f"{vendor}'s API cannot report results"
+        return Verdict(RunStatus.TRIGGERED, f"started {plural(started, 'run')}; {why}")
+    if timed_out_after is not None:
         finished = counts.total - counts.pending
-        return Verdict(RunStatus.TIMEOUT, f"timed out with {finished} of {plural(counts.total, 'test')} finished, {failed} failed")
+        return Verdict(
+            RunStatus.TIMEOUT,
+            f"timed out with {finished} of {plural(counts.total, 'test')} finished, {failed} failed "
+            f"after {format_duration(timed_out_after)} (input 'timeout')",
+        )
     if snapshot.cancelled:
         return Verdict(RunStatus.CANCELLED, "the vendor reports the run as cancelled")
     if failed or snapshot.problems:
@@ -178,10 +212,20 @@ def judge(snapshot: Snapshot, *, waited: bool, timed_out: bool, not_waiting: str
         return Verdict(RunStatus.FAILED, "; ".join([*reasons, *snapshot.problems]))
     if counts.pending:
         return Verdict(RunStatus.ERROR, f"the vendor reports the run complete but {plural(counts.pending, 'test')} never finished")
-    if counts.total == counts.skipped:
-        return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test, or skipped every one")
+    if every_test_skipped:
+        return _skipped_verdict(counts.total, all_skipped)
+    if not counts.total:
+        return Verdict(RunStatus.ERROR, "no tests ran: the vendor reported no test")
     skipped = f", {counts.skipped} skipped" if counts.skipped else ""
     return Verdict(RunStatus.PASSED, f"{plural(counts.passed, 'test')} passed{skipped}")
+
+
+def _skipped_verdict(total: int, all_skipped: AllSkipped) -> Verdict:
+    every = "the only test" if total == 1 else f"every one of {total} tests"
+    if all_skipped is AllSkipped.PASS:
+        reason = f"{every} skipped, which all-skipped: pass accepts"
+        return Verdict(RunStatus.PASSED, reason, warning=f"No test ran: the vendor skipped {every}; the run passes because all-skipped is pass.")
+    return Verdict(RunStatus.ERROR, f"no tests ran: the vendor skipped {every} (all-skipped: pass would let such a run pass)")
 
 
 def fails_step(status: RunStatus, fail_on: FailOn) -> bool:

@@ -18,19 +18,14 @@ from enum import Enum
 from typing import Any, TypeVar
 from urllib.parse import quote, quote_plus
 
+from suiterun.text import markdown_inline
+
 T = TypeVar("T")
 
 # Shorter values are neither masked nor redacted: replacing every "1" or "e" in the
 # outputs would corrupt counts and statuses while protecting nothing.
 MIN_SECRET_LENGTH = 6
 REDACTED = "***"
-
-
-def _markdown_form(secret: str) -> str:
-    # The escaping of suiterun.text.markdown_inline, kept here to avoid an import cycle.
-    escaped = html.escape(secret, quote=False)
-    escaped = re.sub(r"([\\`*_\[\]|~#!])", r"\\\1", escaped)
-    return escaped.replace("@", "@\u200b")
 
 
 def _forms(secret: str) -> set[str]:
@@ -46,7 +41,7 @@ def _forms(secret: str) -> set[str]:
         html.escape(secret, quote=True),
         html.escape(secret, quote=False),
         secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;"),  # ElementTree attributes
-        _markdown_form(secret),
+        markdown_inline(secret),
     }
     for encode in (base64.b64encode, base64.urlsafe_b64encode):
         encoded = encode(raw).decode("ascii")

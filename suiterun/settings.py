@@ -2,65 +2,144 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from suiterun.comment import CommentSettings
+from suiterun.context import CIContext
 from suiterun.errors import InputError
-from suiterun.inputs import Inputs, check_plain_http, parse_bool, parse_choice, parse_duration, parse_workspace_path
-from suiterun.polling import format_duration
+from suiterun.inputs import Common, Inputs, check_plain_http, parse_bool, parse_choice, parse_duration, parse_json, parse_workspace_path
 from suiterun.registry import ADAPTERS, VENDOR_INPUTS, VendorAdapter
 from suiterun.render import TemplateSource, check_template
 from suiterun.reports import ReportFiles, check_not_written_yet
-from suiterun.results import FailOn
-from suiterun.workflow import GitHubContext
+from suiterun.results import AllSkipped, FailOn
+from suiterun.text import format_duration
+
+MARKER_PREFIX = "<!-- suiterun:comment "
+
+
+class CommentMode(StrEnum):
+    OFF = "off"
+    ALWAYS = "always"
+    FAILURES = "failures"
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    """What the comment step needs, validated with the other inputs."""
+
+    mode: CommentMode
+    token: str = field(repr=False)
+    marker: str  # the hidden first line that finds this step's own comment again
+
+    @classmethod
+    def from_inputs(cls, inputs: Inputs, context: CIContext, *, vendor: str, matrix: Mapping[str, Any]) -> CommentSettings:
+        mode = parse_choice("comment", inputs.get("comment"), CommentMode)
+        token = inputs.get("github-token")
+        if mode is not CommentMode.OFF and not context.in_actions:
+            raise InputError(
+                f"Input 'comment' is '{mode}', but this is not a GitHub Actions job, so there is no pull request to comment on; "
+                "leave it off here (the summary file is the report)."
+            )
+        if mode is not CommentMode.OFF and not token:
+            raise InputError(
+                f"Input 'github-token' is empty but input 'comment' is '{mode}': pass a token that may write pull request comments, "
+                "e.g. github-token: ${{ github.token }}."
+            )
+        identity = {
+            "vendor": vendor,
+            "workflow": context.workflow,
+            "job": context.job,
+            "matrix": matrix,
+            # The step id (or the runner's name for a step without one, e.g. __suiterun_ai-test-suites_2):
+            # two uses of the action in one job get two comments.
+            "step": context.action,
+        }
+        return cls(mode=mode, token=token, marker=comment_marker(identity))
+
+
+def clean_matrix(value: str) -> dict[str, Any]:
+    """`toJSON(matrix)` gives `null` outside a matrix job; users may also pass a JSON object of their own."""
+    # GitHub's docs list no contexts for action.yml input defaults; github/codeql-action's upload-sarif relies on
+    # this same default, and act evaluates it. Were it ever passed unevaluated, the JSON check fails the step loudly.
+    if value in ("", "null"):
+        return {}
+    parsed: dict[str, Any] = parse_json("matrix", value, dict)
+    return parsed
+
+
+def comment_marker(identity: Mapping[str, Any]) -> str:
+    # Sorted, compact JSON, so a pretty-printed toJSON(matrix) and a hand-written one match;
+    # `>` is escaped (still valid JSON) so no value can close the HTML comment.
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"), ensure_ascii=False).replace(">", "\\u003e")
+    return f"{MARKER_PREFIX}{text} -->"
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """What the run's end is written to, and when it fails the step. The defaults are what a run whose inputs are
+    wrong reports with: the job summary from the built-in template, no report files, no comment, the step failed."""
+
+    fail_on: FailOn = FailOn.FAILURE
+    job_summary: bool = True
+    reports: ReportFiles = field(default_factory=ReportFiles)
+    summary_template: Path | None = None  # workspace-relative, checked to compile
+    comment_template: Path | None = None  # workspace-relative, checked to compile
+    comment: CommentSettings = field(default_factory=lambda: CommentSettings(CommentMode.OFF, "", ""))
+    matrix: Mapping[str, Any] = field(default_factory=dict)  # the job's matrix entry, in headings and the comment's marker
 
 
 @dataclass(frozen=True)
 class Settings:
     adapter: type[VendorAdapter[Any]]
-    api_key: str = field(repr=False)
-    api_url: str
+    common: Common
     options: Any  # the adapter's own frozen options object
-    wait: bool
     timeout: float  # seconds
     poll_interval: float  # seconds
-    fail_on: FailOn
-    job_summary: bool
-    context: GitHubContext
-    comment: CommentSettings
-    reports: ReportFiles = field(default_factory=ReportFiles)
-    summary_template: Path | None = None  # workspace-relative, checked to compile
-    comment_template: Path | None = None  # workspace-relative, checked to compile
+    all_skipped: AllSkipped
+    reporting: Reporting
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+    def from_environ(cls, environ: Mapping[str, str], context: CIContext) -> Settings:
         inputs = Inputs(environ)
-        context = GitHubContext.from_environ(environ)
         adapter = clean_vendor(inputs.get("vendor"))
         reject_foreign_inputs(inputs, adapter)
         timeout, poll_interval = clean_timing(inputs)
-        allow_http = parse_bool("allow-http", inputs.get("allow-http") or "false")
-        junit, ctrf = clean_report_files(inputs, context.workspace)
-        return cls(
-            adapter=adapter,
+        allow_http = parse_bool("allow-http", inputs.get("allow-http"))
+        common = Common(
             api_key=clean_api_key(inputs.get("api-key")),
             api_url=clean_api_url(inputs.get("api-url"), adapter, allow_http=allow_http),
-            wait=parse_bool("wait", inputs.get("wait") or "true"),
+            allow_http=allow_http,
+            wait=parse_bool("wait", inputs.get("wait")),
+            context=context,
+        )
+        options = adapter.parse_options(inputs, common)
+        return cls(
+            adapter=adapter,
+            common=common,
+            options=options,
             timeout=timeout,
             poll_interval=poll_interval,
-            fail_on=parse_choice("fail-on", inputs.get("fail-on") or "failure", FailOn),
-            job_summary=parse_bool("job-summary", inputs.get("job-summary") or "true"),
-            options=adapter.parse_options(inputs, context),
-            context=context,
-            comment=CommentSettings.from_environ(inputs, environ, vendor=adapter.name),
-            reports=ReportFiles(junit=junit, ctrf=ctrf),
-            summary_template=clean_template("summary-template", inputs, context),
-            comment_template=clean_template("comment-template", inputs, context),
+            all_skipped=parse_choice("all-skipped", inputs.get("all-skipped"), AllSkipped),
+            reporting=clean_reporting(inputs, context, vendor=adapter.name),
         )
+
+
+def clean_reporting(inputs: Inputs, context: CIContext, *, vendor: str) -> Reporting:
+    matrix = clean_matrix(inputs.get("matrix"))
+    return Reporting(
+        fail_on=parse_choice("fail-on", inputs.get("fail-on"), FailOn),
+        job_summary=parse_bool("job-summary", inputs.get("job-summary")),
+        reports=clean_report_files(inputs, context.workspace),
+        summary_template=clean_template("summary-template", inputs, context),
+        comment_template=clean_template("comment-template", inputs, context),
+        comment=CommentSettings.from_inputs(inputs, context, vendor=vendor, matrix=matrix),
+        matrix=matrix,
+    )
 
 
 def clean_vendor(value: str) -> type[VendorAdapter[Any]]:
@@ -110,8 +189,8 @@ def clean_api_url(value: str, adapter: type[VendorAdapter[Any]], *, allow_http: 
 
 def clean_timing(inputs: Inputs) -> tuple[float, float]:
     """`timeout` and `poll-interval` in seconds; an interval as long as the timeout would never poll."""
-    timeout = parse_duration("timeout", inputs.get("timeout") or "30m")
-    poll_interval = parse_duration("poll-interval", inputs.get("poll-interval") or "15s")
+    timeout = parse_duration("timeout", inputs.get("timeout"))
+    poll_interval = parse_duration("poll-interval", inputs.get("poll-interval"))
     if poll_interval >= timeout:
         raise InputError(
             f"Input 'poll-interval' ({format_duration(poll_interval)}) must be shorter than 'timeout' ({format_duration(timeout)}), "
@@ -129,17 +208,17 @@ def reject_foreign_inputs(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> 
         raise InputError(f"Input {names} does not apply to vendor {adapter.name}; its vendor-specific inputs are: {accepted}.")
 
 
-def clean_report_files(inputs: Inputs, workspace: Path) -> tuple[Path | None, Path | None]:
+def clean_report_files(inputs: Inputs, workspace: Path) -> ReportFiles:
     """`junit-file` and `ctrf-file`: new files in the workspace, and not the same file."""
     junit, ctrf = (
         check_not_written_yet(name, parse_workspace_path(name, inputs.get(name), workspace), workspace) for name in ("junit-file", "ctrf-file")
     )
     if junit is not None and junit == ctrf:
         raise InputError(f"Inputs 'junit-file' and 'ctrf-file' name the same file '{junit.as_posix()}'; give each report its own path.")
-    return junit, ctrf
+    return ReportFiles(junit=junit, ctrf=ctrf)
 
 
-def clean_template(name: str, inputs: Inputs, context: GitHubContext) -> Path | None:
+def clean_template(name: str, inputs: Inputs, context: CIContext) -> Path | None:
     """The user's template file; rendered once with sample results now, so that a missing file, a syntax
     error or a misspelt name stops the step before any run starts."""
     path = parse_workspace_path(name, inputs.get(name), context.workspace)

@@ -7,9 +7,9 @@ body is the open file with its size: it streams from disk in blocks, and memory 
 
 from __future__ import annotations
 
-import functools
+import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
@@ -17,18 +17,27 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from suiterun.clock import Clock, Deadline
-from suiterun.concurrency import Overdue, call_within
+from suiterun.concurrency import Overdue
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.http import backoff
+from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request
+from suiterun.results import plural
 from suiterun.secrets import Secrets
 from suiterun.text import format_size, one_line
 
 PROGRESS_EVERY = 10.0  # seconds between progress lines while uploading
 MIB = 1024 * 1024
+# Bytes per read and send. Few enough sends that the upload keeps pace with curl; small enough that a connection
+# that moves at all sends one within STALL_SECONDS (a send's timeout covers the whole block).
+BLOCK = 256 * 1024
+STALL_SECONDS = 30.0  # connecting, or sending one block, with no progress for this long: storage stopped reading
 
 
 class UploadError(VendorError):
     """Storage refused the file, or could not be reached after the retries."""
+
+
+class BuildChanged(UploadError):
+    """The file was shorter or longer than when the upload began: another step was still writing it."""
 
 
 def without_query(url: str) -> str:
@@ -45,26 +54,58 @@ class _NoCredentials(requests.auth.AuthBase):
         return request
 
 
-class _ProgressReader:
-    """The file as a request body: read in blocks by http.client, with a progress line at most every PROGRESS_EVERY."""
+class _FileBody:
+    """The file as a request body: exactly `size` bytes (what the Content-Length declares), read and sent in BLOCK
+    pieces, with a progress line at most every PROGRESS_EVERY. A file that ends early or holds more than `size` bytes
+    was changed while it was sent: that ends the upload at once, and never sends a byte past `size`."""
 
     def __init__(self, file: BinaryIO, size: int, clock: Clock, log: Callable[[str], None], label: str) -> None:
         self.file, self.size, self.clock, self.log, self.label = file, size, clock, log, label
-        self.sent = 0
-        self.started = self.last = clock.monotonic()
+        self.name = Path(file.name).name
+        self.started = False  # the connection was open and the body began
+        self.accepted = 0  # bytes the connection took (each block counts once its send returned)
+        self.began = self.last = clock.monotonic()
 
-    def __len__(self) -> int:  # requests sends Content-Length from it, and streams the body with read()
+    def __len__(self) -> int:  # requests declares the Content-Length from it...
         return self.size
 
-    def read(self, amount: int = -1) -> bytes:
-        block = self.file.read(amount)
-        self.sent += len(block)
+    def __iter__(self) -> Iterator[bytes]:  # ...and urllib3 sends each block as it comes (a body with read() goes in 16 KiB pieces)
+        self.started = True
+        while self.accepted < self.size:
+            block = self.file.read(min(BLOCK, self.size - self.accepted))
+            if not block:
+                raise BuildChanged(
+                    f"{self.label}: {self.name} changed while it was being uploaded: it ended after "
+                    f"{format_size(self.accepted)} of the {format_size(self.size)} it had when the upload began; "
+                    "upload the build only once the step that writes it has finished."
+                )
+            yield block
+            self.accepted += len(block)
+            self._progress()
+        if self.file.read(1):
+            raise BuildChanged(
+                f"{self.label}: {self.name} changed while it was being uploaded: it grew past the {format_size(self.size)} "
+                "it had when the upload began; upload the build only once the step that writes it has finished."
+            )
+
+    def _progress(self) -> None:
         now = self.clock.monotonic()
         if now - self.last >= PROGRESS_EVERY:
             self.last = now
-            rate = self.sent / MIB / max(now - self.started, 1e-9)
-            self.log(f"{self.label}: {self.sent / MIB:.1f} of {self.size / MIB:.1f} MiB ({self.sent * 100 // max(self.size, 1)}%), {rate:.1f} MiB/s")
-        return block
+            rate = self.accepted / MIB / max(now - self.began, 1e-9)
+            share = self.accepted * 100 // max(self.size, 1)
+            self.log(f"{self.label}: {self.accepted / MIB:.1f} of {self.size / MIB:.1f} MiB ({share}%), {rate:.1f} MiB/s")
+
+    def describe_failure(self, exc: requests.RequestException, host: str, stall_seconds: float) -> str:
+        """What went wrong, from how far the body got: storage never reached, stopped reading, or silent at the end."""
+        if not self.started:
+            return f"could not reach storage at {host} ({type(exc).__name__})"
+        sent = f"{format_size(self.accepted)} of {format_size(self.size)}"
+        if self.accepted >= self.size:
+            return f"storage at {host} took all {format_size(self.size)} but did not answer ({type(exc).__name__})"
+        if _timed_out(exc):
+            return f"storage at {host} stopped reading after {sent} (nothing more accepted for {stall_seconds:g}s)"
+        return f"storage at {host} closed the connection after {sent} ({type(exc).__name__})"
 
 
 def put_file(
@@ -76,39 +117,41 @@ def put_file(
     label: str,
     secrets: Secrets,
     attempts: int = 3,
-    connect_timeout: float = 10.0,
+    stall_seconds: float = STALL_SECONDS,
     read_timeout: float = 60.0,
 ) -> None:
     """PUT the file's bytes to `url`. A connection error or a 5xx is retried as a whole PUT (at most `attempts`, after a
-    short backoff), a 4xx is not; the whole upload, waits and retries included, ends by the deadline (then
-    TimeoutReached). What storage says is redacted with `secrets` before it is cut."""
+    short backoff), a 4xx is not, nor a file that changed while it was sent; the whole upload, waits and retries
+    included, ends by the deadline (then TimeoutReached). Connecting, and each block sent, may take `stall_seconds`
+    without progress; storage's answer after the last byte, `read_timeout`. What storage says is redacted with
+    `secrets` before it is cut."""
     size = path.stat().st_size
-    where = without_query(url)
+    where, host = without_query(url), urlsplit(url).netloc
     with requests.Session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
         for attempt in range(1, attempts + 1):
-            remaining = deadline.remaining()
-            if remaining <= 0:
-                raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.")
             log(f"{label}: uploading {path.name} ({format_size(size)}) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
             with path.open("rb") as file:
-                body = _ProgressReader(file, size, deadline.clock, log, label)
-                send = functools.partial(
-                    storage.put,
-                    url,
-                    data=body,
-                    headers={"Content-Type": "application/octet-stream"},
-                    auth=_NoCredentials(),
-                    timeout=(min(connect_timeout, remaining), min(read_timeout, remaining)),
-                    allow_redirects=False,
-                )
+                body = _FileBody(file, size, deadline.clock, log, label)
                 try:
-                    response = call_within(remaining, send)
+                    response = bounded_request(
+                        storage,
+                        "PUT",
+                        url,
+                        deadline=deadline,
+                        # urllib3 sends the body under the connect timeout: it is the stall limit of each block too.
+                        limits=Limits(connect=stall_seconds, read=read_timeout, whole=math.inf),
+                        data=body,
+                        headers={"Content-Type": "application/octet-stream"},
+                        auth=_NoCredentials(),
+                    )
+                except NoTimeLeft:
+                    raise TimeoutReached(f"{label}: no time left to upload {path.name} to {where} before the timeout.") from None
                 except Overdue:
                     raise TimeoutReached(f"{label}: the upload of {path.name} to {where} had not finished when the timeout passed.") from None
                 except requests.RequestException as exc:
-                    problem = f"could not reach storage at {urlsplit(url).netloc} ({type(exc).__name__})"
+                    problem = body.describe_failure(exc, host, stall_seconds)
                     if attempt == attempts:
-                        raise UploadError(f"{label}: {problem}; gave up after {attempts} attempts.") from None
+                        raise UploadError(f"{label}: {problem}; gave up after {plural(attempts, 'attempt')}.") from None
                     _wait_to_retry(deadline, attempt, problem, log, label)
                     continue
             status = response.status_code
@@ -124,6 +167,21 @@ def put_file(
             tries = f" (attempt {attempt} of {attempts})" if status >= 500 else ""
             raise UploadError(f"{label}: storage answered HTTP {status}{tries} to the upload of {path.name}{f': {said}' if said else ''}.")
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True when a socket timeout is behind `exc` (requests wraps it in urllib3's errors, which keep it in args)."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, TimeoutError | requests.Timeout):
+            return True
+        pending.extend([*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)])
+    return False
 
 
 def _wait_to_retry(deadline: Deadline, attempt: int, problem: str, log: Callable[[str], None], label: str) -> None:

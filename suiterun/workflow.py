@@ -8,77 +8,12 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from suiterun.gitmeta import GitMetadata
+from suiterun.context import CIContext
 from suiterun.secrets import Secrets, encodable
-from suiterun.text import log_safe
-
-
-@dataclass(frozen=True)
-class GitHubContext:
-    """What the runner tells a step about the workflow run it is part of (mostly empty outside GitHub Actions)."""
-
-    workspace: Path
-    in_actions: bool = False  # GITHUB_ACTIONS=true: running as a workflow step
-    server_url: str = "https://github.com"
-    api_url: str = "https://api.github.com"
-    repository: str = ""
-    run_id: str = ""
-    run_attempt: str = "1"
-    run_number: str = ""
-    workflow: str = ""
-    job: str = ""
-    action: str = ""  # the step's id, or a generated `__owner_repo` name for a step without one
-    sha: str = ""
-    ref_name: str = ""
-    head_ref: str = ""
-    event_name: str = ""
-    event_path: str = ""
-    output_path: str = ""
-    summary_path: str = ""
-    git: GitMetadata = field(default_factory=GitMetadata)  # the commit, branch and repository under test, from whatever CI this is
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> GitHubContext:
-        def env(name: str, default: str = "") -> str:
-            return environ.get(name, "") or default
-
-        workspace = Path(env("GITHUB_WORKSPACE", os.getcwd()))
-        return cls(
-            workspace=workspace,
-            in_actions=environ.get("GITHUB_ACTIONS") == "true",
-            server_url=env("GITHUB_SERVER_URL", "https://github.com"),
-            api_url=env("GITHUB_API_URL", "https://api.github.com"),
-            repository=env("GITHUB_REPOSITORY"),
-            run_id=env("GITHUB_RUN_ID"),
-            run_attempt=env("GITHUB_RUN_ATTEMPT", "1"),
-            run_number=env("GITHUB_RUN_NUMBER"),
-            workflow=env("GITHUB_WORKFLOW"),
-            job=env("GITHUB_JOB"),
-            action=env("GITHUB_ACTION"),
-            sha=env("GITHUB_SHA"),
-            ref_name=env("GITHUB_REF_NAME"),
-            head_ref=env("GITHUB_HEAD_REF"),
-            event_name=env("GITHUB_EVENT_NAME"),
-            event_path=env("GITHUB_EVENT_PATH"),
-            output_path=env("GITHUB_OUTPUT"),
-            summary_path=env("GITHUB_STEP_SUMMARY"),
-            git=GitMetadata.from_environ(environ, cwd=workspace),
-        )
-
-    @property
-    def step_id(self) -> str:
-        """The step's `id:` when the workflow gave one ('' for a generated name)."""
-        return "" if self.action.startswith("__") else self.action
-
-    @property
-    def run_url(self) -> str:
-        if not (self.repository and self.run_id):
-            return ""
-        return f"{self.server_url}/{self.repository}/actions/runs/{self.run_id}"
+from suiterun.text import log_safe, terminal_safe
 
 
 class Workflow:
@@ -88,7 +23,7 @@ class Workflow:
     # One annotation per failed test shows on the run page and the pull request; a terminal has the result lines already.
     annotates_tests = True
 
-    def __init__(self, context: GitHubContext, secrets: Secrets | None = None, out: TextIO | None = None) -> None:
+    def __init__(self, context: CIContext, secrets: Secrets | None = None, out: TextIO | None = None) -> None:
         self.context = context
         self.secrets = secrets or Secrets()
         self.out = out
@@ -128,12 +63,15 @@ class Workflow:
 
     def _print(self, line: str) -> None:
         out = self.out or sys.stdout
-        out.write(line + "\n")
+        out.write(terminal_safe(line) + "\n")
         out.flush()
 
     def _write_file(self, what: str, path: str, text: str, *, mode: str = "a") -> bool:
-        """Write a runner file; a failure is a warning, never the end of the report (the log still has the result)."""
+        """Write a runner file (mode "x": a new one, in folders created as needed); a failure is a warning, never the
+        end of the report (the log still has the result)."""
         try:
+            if mode == "x":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
             with open(path, mode, encoding="utf-8", errors="replace") as file:
                 file.write(self.redact(text))
         except OSError as exc:
@@ -170,7 +108,7 @@ class Console(Workflow):
 
     def __init__(
         self,
-        context: GitHubContext,
+        context: CIContext,
         secrets: Secrets | None = None,
         out: TextIO | None = None,
         *,
@@ -180,7 +118,8 @@ class Console(Workflow):
         super().__init__(context, secrets, out)
         self.outputs_file = outputs_file
         self.summary_file = summary_file
-        self.summary_mode = "w"  # this run's first summary text replaces the file's; later notes are appended
+        # Both files are new (checked before the run): created exclusively, so not even a symlink put there since is followed.
+        self.summary_mode = "x"  # this run's first summary text creates the file; later notes are appended
 
     annotates_tests = False
 
@@ -190,7 +129,7 @@ class Console(Workflow):
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         if self.outputs_file:
-            self._write_file("outputs file", str(self.outputs_file), json.dumps(dict(outputs), ensure_ascii=False, indent=2) + "\n", mode="w")
+            self._write_file("outputs file", str(self.outputs_file), json.dumps(dict(outputs), ensure_ascii=False, indent=2) + "\n", mode="x")
 
     def write_summary(self, markdown: str) -> None:
         if self.summary_file:
@@ -198,7 +137,7 @@ class Console(Workflow):
             self.summary_mode = "a"
 
 
-def reporting_to(context: GitHubContext, *, outputs_file: Path | None = None, summary_file: Path | None = None) -> GitHubActions | Console:
+def reporting_to(context: CIContext, *, outputs_file: Path | None = None, summary_file: Path | None = None) -> GitHubActions | Console:
     """Where this process reports, for every door: the runner inside a GitHub Actions step, else the terminal or CI log.
 
     The runner reads a step's output as UTF-8 on every OS, but Python writes a pipe in the Windows code page (cp1252 on

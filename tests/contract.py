@@ -19,7 +19,7 @@ BASE_INPUTS: dict[str, dict[str, str]] = {
     "autosana": {"suites": "suite-1", "tests": "flow-1", "app-id": "web-app"},
     "test-lab": {"project-id": "7"},
     "testclix": {"tests": "01GDZYY7EMI1&07GD8QUVVINJDI,01GDZYY7EMI2&07GD8QUVVINJDI"},
-    "kapptivate": {"tests": "1389", "devices": '{"your_device": "Pixel 8"}'},
+    "kapptivate": {"tests": "1389,1390,1391,1392", "devices": '{"your_device": "Pixel 8"}'},
 }
 
 

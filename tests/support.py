@@ -42,9 +42,23 @@ class FakeClock:
         self.now += seconds
 
 
+def fake_checkout(workspace: Path, sha: str, *, repository: str = "acme/shop", branch: str = "") -> Path:
+    """A `.git` as actions/checkout leaves it: origin is the repository, HEAD the commit (detached) or a branch."""
+    git = workspace / ".git"
+    (git / "refs" / "heads").mkdir(parents=True, exist_ok=True)
+    (git / "config").write_text(f'[core]\n\tbare = false\n[remote "origin"]\n\turl = https://github.com/{repository}\n', encoding="utf-8")
+    if branch:
+        (git / "refs" / "heads" / branch).parent.mkdir(parents=True, exist_ok=True)
+        (git / "refs" / "heads" / branch).write_text(f"{sha}\n", encoding="utf-8")
+        (git / "HEAD").write_text(f"ref: refs/heads/{branch}\n", encoding="utf-8")
+    else:
+        (git / "HEAD").write_text(f"{sha}\n", encoding="utf-8")
+    return git
+
+
 @dataclass
 class RecordingReporter:
-    """An adapter's reporter for unit tests: records masks, warnings and log lines."""
+    """An adapter's reporter for unit tests: records masks, warnings (notes too) and log lines."""
 
     masked: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -54,6 +68,9 @@ class RecordingReporter:
         self.masked.append(secret)
 
     def warning(self, message: str, *, title: str = "") -> None:
+        self.warnings.append(message)
+
+    def note(self, message: str) -> None:
         self.warnings.append(message)
 
     def info(self, line: str) -> None:

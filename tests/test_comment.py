@@ -12,17 +12,19 @@ from typing import Any
 import pytest
 
 from sandbox.server import SandboxServer
-from suiterun.comment import COMMENT_TEMPLATE, CommentMode, CommentSettings, comment_marker, render_comment
+from suiterun.comment import COMMENT_TEMPLATE, render_comment
+from suiterun.context import CIContext
 from suiterun.errors import InputError
 from suiterun.inputs import Inputs
 from suiterun.render import COMMENT_LIMIT, TemplateSource
 from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
-from suiterun.workflow import GitHubContext
+from suiterun.settings import CommentMode, CommentSettings, clean_reporting, comment_marker
 from tests.contract import BASE_INPUTS
 from tests.fake_github import TOKEN, FakeGitHub, running_fake_github
 from tests.support import ROOT, ActionRun, run_entrypoint, run_in_process, sandbox_url
 
 REPO = "acme/shop"
+IN_ACTIONS = CIContext(workspace=ROOT, in_actions=True)
 PR = 17
 
 
@@ -175,7 +177,7 @@ def test_the_token_never_appears_in_log_outputs_or_summary(tmp_path: Path, sandb
     assert f"::add-mask::{TOKEN}" in result.log
     assert TOKEN not in result.log.replace(f"::add-mask::{TOKEN}", "")
     assert TOKEN not in result.summary and not any(TOKEN in value for value in result.outputs.values())
-    settings = CommentSettings.from_environ(Inputs({"INPUT_COMMENT": "always", "INPUT_GITHUB-TOKEN": TOKEN}), {}, vendor="autosana")
+    settings = CommentSettings.from_inputs(Inputs({"INPUT_COMMENT": "always", "INPUT_GITHUB-TOKEN": TOKEN}), IN_ACTIONS, vendor="autosana", matrix={})
     assert TOKEN not in repr(settings)
 
 
@@ -249,7 +251,7 @@ def test_a_comment_template_that_cannot_render_stops_the_step_before_the_run(tmp
     ("inputs", "message"),
     [
         ({"comment": "yes"}, "Input 'comment' has unsupported value 'yes', expected one of: off, always, failures."),
-        ({"comment": "always", "github-token": ""}, "Input 'github-token' is empty but comment is 'always'"),
+        ({"comment": "always", "github-token": ""}, "Input 'github-token' is empty but input 'comment' is 'always'"),
         ({"matrix": "[1, 2]"}, "Input 'matrix' must be a JSON object, got list."),
         ({"matrix": "{os: linux}"}, "Input 'matrix' is not valid JSON"),
     ],
@@ -257,7 +259,7 @@ def test_a_comment_template_that_cannot_render_stops_the_step_before_the_run(tmp
 def test_comment_inputs_are_validated(inputs: dict[str, str], message: str) -> None:
     environ = {f"INPUT_{name.upper()}": value for name, value in {"github-token": TOKEN, **inputs}.items()}
     with pytest.raises(InputError) as raised:
-        CommentSettings.from_environ(Inputs(environ), {}, vendor="autosana")
+        clean_reporting(Inputs(environ), IN_ACTIONS, vendor="autosana")
     assert message in str(raised.value)
 
 
@@ -271,8 +273,8 @@ def test_a_huge_comment_is_cut_to_fit_with_failures_first() -> None:
     tests = tuple(TestResult(name=f"flow {index}", status=TestStatus.FAILED, message="x" * 300) for index in range(3000))
     snapshot = Snapshot(tests=(TestResult(name="fine", status=TestStatus.PASSED), *tests), run_url="https://app.example/run/1")
     outcome = Outcome("Autosana", Verdict(RunStatus.FAILED, "3000 tests failed"), snapshot)
-    settings = CommentSettings(CommentMode.ALWAYS, TOKEN, {}, comment_marker({"vendor": "autosana"}))
-    body = render_comment(outcome, GitHubContext(workspace=ROOT), settings, TemplateSource.builtin(COMMENT_TEMPLATE))
+    settings = CommentSettings(CommentMode.ALWAYS, TOKEN, comment_marker({"vendor": "autosana"}))
+    body = render_comment(outcome, CIContext(workspace=ROOT), settings, TemplateSource.builtin(COMMENT_TEMPLATE), {})
     assert len(body) <= COMMENT_LIMIT.most
     assert body.startswith(settings.marker + "\n") and "flow 0" in body and "fine" not in body
     assert "more failed tests, too many for one comment: see the job summary or [the run in Autosana](https://app.example/run/1)" in body
@@ -283,15 +285,15 @@ def test_the_comment_shows_the_build_under_test_and_a_small_screenshot_of_the_fa
     failed = TestResult("Checkout", TestStatus.FAILED, message="Pay did nothing.", details=(Detail("Failing step", "Tap 'Pay'", shot, image=shot),))
     build = BuildUnderTest("app-release.apk", "build-42", 3 * 2**20, "1111111111111111111111111111111111111117", "feature/cart")
     outcome = Outcome("Autosana", Verdict(RunStatus.FAILED, "1 of 1 tests failed"), Snapshot((failed,), True, ("batch-1",), build=build))
-    settings = CommentSettings(CommentMode.ALWAYS, TOKEN, {}, comment_marker({"vendor": "autosana"}))
-    body = render_comment(outcome, GitHubContext(workspace=ROOT), settings, TemplateSource.builtin(COMMENT_TEMPLATE))
+    settings = CommentSettings(CommentMode.ALWAYS, TOKEN, comment_marker({"vendor": "autosana"}))
+    body = render_comment(outcome, CIContext(workspace=ROOT), settings, TemplateSource.builtin(COMMENT_TEMPLATE), {})
     assert "📦 Build under test: app-release.apk (3.0 MiB) · build id build-42 · commit 111111111111 on feature/cart\n\n| | Failed test |" in body
     assert f'| Pay did nothing. <a href="{shot}"><img src="{shot}" width="120" alt="screenshot"></a> |' in body
 
 
-def test_reporting_modules_load_only_after_the_run() -> None:
-    # Start-up time: Jinja, the comment and the report writers are not needed before the first request.
-    code = "import sys, suiterun.main; print(sorted(m for m in ('jinja2', 'xml.etree.ElementTree', 'suiterun.annotations') if m in sys.modules))"
+def test_jinja_and_the_xml_writer_load_only_after_the_run() -> None:
+    # Start-up time: the two costly libraries the reporting uses are not needed before the first request.
+    code = "import sys, suiterun.main; print(sorted(m for m in ('jinja2', 'xml.etree.ElementTree') if m in sys.modules))"
     imported = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
     assert imported == "[]"
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from suiterun.comment import comment_marker
+from suiterun.settings import comment_marker
 from tests.fake_github import TOKEN
 from tests.support import ROOT
 

@@ -105,7 +105,7 @@ def test_hostile_vendor_text_leaves_the_table_intact_and_injects_nothing(sandbox
     assert commands[0].startswith("::add-mask::")
     rows = [line for line in run.summary.splitlines() if line.startswith(("| ✅", "| ❌"))]
     assert len(rows) == 2 and all(row.count(" | ") == 4 for row in rows), rows  # five cells each
-    assert "a \\| b &lt;img src=x&gt; @\u200bsomeone" in rows[1]
+    assert any("a \\| b &lt;img src=x&gt; @\u200bsomeone" in row for row in rows)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])

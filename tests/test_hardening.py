@@ -17,8 +17,10 @@ import pytest
 
 from sandbox.server import SandboxServer
 from suiterun import comment, render
+from suiterun import github as github_client
 from suiterun.clock import SystemClock
-from suiterun.comment import comment_marker
+from suiterun.http import Limits
+from suiterun.settings import comment_marker
 from tests.contract import BASE_INPUTS
 from tests.fake_github import TOKEN, FakeGitHub, running_fake_github
 from tests.hostile import Answer, autosana, batch, hostile_server, wait_for
@@ -190,7 +192,7 @@ def test_14_a_template_with_runaway_loops_is_stopped(monkeypatch: pytest.MonkeyP
 # 16 (low): a GitHub API that accepts the connection and never answers held the step for 46 s.
 def test_16_a_github_api_that_never_answers_is_bounded(monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer, tmp_path: Path) -> None:
     monkeypatch.setattr(comment, "COMMENT_SECONDS", 1.5)
-    monkeypatch.setattr(comment, "REQUEST_SECONDS", 1.0)
+    monkeypatch.setattr(github_client, "REQUEST_LIMITS", Limits(1.0, 1.0, 1.0))
     with hostile_server(lambda method, path: Answer(hang=True)) as silent, running_fake_github() as fake:
         environ = pr_environ(tmp_path, fake) | {"GITHUB_API_URL": silent.url}
         inputs = {"vendor": "autosana", "api-key": "sandbox-pass", "api-url": sandbox_url(sandbox, "autosana"), **BASE_INPUTS["autosana"]}

@@ -8,8 +8,9 @@ import pytest
 
 from suiterun.clock import Deadline
 from suiterun.errors import TransientVendorError, VendorError
-from suiterun.polling import MIN_GAP, PollSchedule, ProgressLog, format_duration, poll_until_done
+from suiterun.polling import MIN_GAP, PollSchedule, ProgressLog, poll_until_done
 from suiterun.results import Snapshot, TestResult, TestStatus
+from suiterun.text import format_duration
 from tests.support import FakeClock
 
 
@@ -135,6 +136,26 @@ def test_progress_line_on_change_and_at_least_once_a_minute(clock: FakeClock) ->
         "Acme: 1/3 finished, 0 failed, 30s elapsed",
         "Acme: 1/3 finished, 0 failed, 1m30s elapsed",
     ]
+
+
+@pytest.mark.parametrize("interval", [5, 15, 45])
+def test_a_long_quiet_run_prints_a_progress_line_at_least_once_a_minute(interval: float, clock: FakeClock) -> None:
+    schedule = PollSchedule(interval)
+    printed: list[float] = []
+    progress = ProgressLog("Acme", clock, lambda line: printed.append(clock.now), next_read_within=schedule.longest_gap)
+    started = clock.now
+    poll_until_done(
+        lambda: pending(1),
+        first=pending(0),
+        deadline=Deadline.after(clock, 900),
+        schedule=schedule,
+        progress=progress,
+        on_transient=lambda message: None,
+        rng=random.Random(3),
+    )
+    gaps = [later - earlier for earlier, later in zip([started, *printed], printed, strict=False)]
+    assert max(gaps) <= 60 and clock.now - printed[-1] <= 60, gaps
+    assert len(printed) <= 900 / 60 * 2  # not a line per read
 
 
 @pytest.mark.parametrize(("seconds", "text"), [(7, "7s"), (65, "1m05s"), (3723, "1h02m03s"), (0.4, "0s")])

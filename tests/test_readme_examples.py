@@ -96,9 +96,17 @@ def test_a_readme_example_runs_against_the_sandbox(given: dict[str, str], matrix
     assert run.outputs["status"] in ("passed", "triggered", "uploaded"), run.log
 
 
+SANDBOX_GUIDE = README.split("## Trying it against the sandbox")[1].split("\n## ")[0]
+
+
 def test_the_sandbox_guide_lists_every_scenario_and_fault() -> None:
-    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", README.split("## Trying it against the sandbox")[1].split("\n## ")[0], re.M))
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", SANDBOX_GUIDE, re.M))
     assert listed == set(SCRIPTS) | set(FAULTS)
+
+
+def test_the_sandbox_guide_gives_each_scenarios_number_of_tests() -> None:
+    counts = {name: int(count) for name, count in re.findall(r"^\| `([a-z0-9-]+)` \| ([0-9]+) \|", SANDBOX_GUIDE, re.M)}
+    assert counts == {name: len(script.tests) for name, script in SCRIPTS.items()}
 
 
 def command_lines() -> list[list[str]]:

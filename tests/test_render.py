@@ -10,6 +10,7 @@ import pytest
 
 from sandbox.scenarios import INJECTION_MESSAGE, INJECTION_NAME
 from sandbox.server import SandboxServer
+from suiterun.context import CIContext
 from suiterun.render import (
     COMMENT_LIMIT,
     SUMMARY_LIMIT,
@@ -24,13 +25,12 @@ from suiterun.render import (
 )
 from suiterun.render import render_summary as render_builtin
 from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
-from suiterun.workflow import GitHubContext
 from tests.contract import Case, run_case
 
 GOLDEN = Path(__file__).parent / "golden"
 IF_REAL = '{% if vendor == "Autosana" %}'  # true for a run, false for the sample results a template is checked with
 RECURSIVE = "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"
-GITHUB = GitHubContext(workspace=Path("/github/workspace"), repository="acme/shop", run_id="4242", run_attempt="1", workflow="CI", job="e2e")
+GITHUB = CIContext(workspace=Path("/github/workspace"), repository="acme/shop", run_id="4242", run_attempt="1", workflow="CI", job="e2e")
 RUN_URL = "https://app.vendor.example/runs/r-1"
 
 LOGIN = TestResult("Login", TestStatus.PASSED, id="t-1", url="https://app.vendor.example/t/1", duration=12.0, message="Logged in.", group="Smoke")
@@ -114,7 +114,7 @@ OUTCOMES = {
 }
 
 
-def render_summary(outcome: Outcome, github: GitHubContext = GITHUB, *, matrix: dict[str, str] | None = None) -> str:
+def render_summary(outcome: Outcome, github: CIContext = GITHUB, *, matrix: dict[str, str] | None = None) -> str:
     return render_builtin(outcome, github, matrix=matrix)
 
 
@@ -140,10 +140,10 @@ def test_summary_layout_has_blank_lines_between_blocks() -> None:
 
 
 def test_a_rerun_and_a_matrix_entry_are_named_in_the_heading() -> None:
-    github = GitHubContext(workspace=Path("."), repository="acme/shop", run_id="1", run_attempt="3", action="checkout")
+    github = CIContext(workspace=Path("."), repository="acme/shop", run_id="1", run_attempt="3", action="checkout")
     heading = render_summary(OUTCOMES["passed"], github, matrix={"os": "ios", "app": "shop|x"}).splitlines()[0]
     assert heading == "## ✅ Autosana · checkout (app: shop\\|x, os: ios): passed (attempt 3)"
-    unnamed = GitHubContext(workspace=Path("."), action="__suiterun_ai-test-suites")
+    unnamed = CIContext(workspace=Path("."), action="__suiterun_ai-test-suites")
     assert render_summary(OUTCOMES["passed"], unnamed).splitlines()[0] == "## ✅ Autosana: passed"
 
 

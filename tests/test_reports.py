@@ -71,6 +71,10 @@ def test_every_vendor_writes_reports_that_parse_with_the_right_counts(vendor: st
         "other": 0,
     }
     assert summary["start"] <= summary["stop"]
+    # Every test has a suite, as in the JUnit report: its group, else the vendor's name.
+    junit_suites = {case.name: suite.name for suite in JUnitXml.fromfile(str(tmp_path / "reports/junit.xml")) for case in suite}
+    ctrf_suites = {test["name"]: test["suite"] for test in ctrf_report(tmp_path / "reports/ctrf/results.json")["results"]["tests"]}
+    assert ctrf_suites == {name: [suite] for name, suite in junit_suites.items()}
 
 
 def test_mixed_results_carry_messages_and_statuses(sandbox: SandboxServer, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestResult, TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import FakeClock, run_entrypoint, run_in_process, sandbox_url
+from tests.support import FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
 from vendors.aiva import AivaAdapter, AivaOptions, runs_by_id
 
 BATCH = {"tests": "", "labels": "smoke, regression"}
@@ -31,10 +31,25 @@ CASES = [
     ),
     Case("terminated", "failed", 1, {"total": 4, "errored": 4}),
     Case("unrunnable", "failed", 1, {"total": 4, "passed": 2, "errored": 2}),
-    Case("skipped", "error", 3, {"total": 4, "skipped": 4}, in_summary=("no tests ran",)),
+    Case("skipped", "error", 3, {"total": 4, "skipped": 4}, in_summary=("no tests ran", "all-skipped: pass would let such a run pass")),
+    # all-skipped: pass lets a run whose every test was skipped pass, with a warning; a run with no test stays an error.
+    Case(
+        "skipped",
+        "passed",
+        0,
+        {"total": 4, "skipped": 4},
+        inputs={"all-skipped": "pass"},
+        in_summary=("No test ran: the vendor skipped every one of 4 tests",),
+        in_log=("::warning::No test ran",),
+    ),
+    Case("empty", "error", 3, {"total": 0}, inputs={**BATCH, "all-skipped": "PASS"}, in_summary=("no tests ran: the vendor reported no test",)),
+    Case("pass", "error", 2, inputs={"all-skipped": "yes"}, in_log=("Input 'all-skipped' has unsupported value 'yes'", "error, pass")),
     Case("empty", "error", 3, {"total": 0}, in_log=("AIVA found nothing for test id 'test-1' (HTTP 404: Test 'test-1' not found)",)),
     # An unknown word keeps its runs pending until the timeout, with one warning naming it.
     Case("unknown-status", "timeout", 3, {"total": 4, "passed": 2, "pending": 2}, in_log=("'weird-new-state'",)),
+    # One requested test is one run, and it is the test the scenario is about.
+    Case("injection", "failed", 1, {"total": 1, "failed": 1}, inputs={"tests": "only-one"}, in_summary=("a \\| b &lt;img src=x&gt;",)),
+    Case("unrunnable", "failed", 1, {"total": 1, "errored": 1}, inputs={"tests": "only-one"}),
     Case("pass", "passed", 0, {"total": 2, "passed": 2}, inputs={"tests": "", "test-names": "Basic test\nCheckout, guest"}),
     Case("pass", "passed", 0, {"total": 3}, inputs={"tests": "t-1", "test-names": "Basic test,Search", "gateway": "Office"}),
     # A batch by labels: the scenario's tests are the batch's tests.
@@ -113,10 +128,33 @@ def test_batch_sends_the_documented_body_and_reads_the_ctrf_report(sandbox: Sand
     assert first["duration"] == 42.5
 
 
-def test_batch_sends_only_the_inputs_given(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_batch_sends_only_the_inputs_given_and_one_agent_as_aivas_own_tools_do(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = run_case("aiva", Case("pass", "passed", 0, inputs={"tests": "", "labels": "smoke"}), sandbox, tmp_path)
     (post,) = run.requests_to("POST", "/v1/batches")
-    assert post["body"] == {"labels": ["smoke"]}
+    assert post["body"] == {"labels": ["smoke"], "maxNumberOfAgents": 1}
+
+
+@pytest.mark.parametrize("labels", ["smoke;regression", "smoke; regression;", "smoke,regression", "smoke\nregression", " smoke ;\n regression"])
+def test_labels_are_separated_by_semicolons_as_in_aivas_own_tools_or_by_commas_and_lines(labels: str, sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = run_case("aiva", Case("pass", "passed", 0, inputs={"tests": "", "labels": labels}), sandbox, tmp_path)
+    (post,) = run.requests_to("POST", "/v1/batches")
+    assert post["body"]["labels"] == ["smoke", "regression"]
+
+
+def test_a_batch_links_its_page_as_the_run_url(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = check_case("aiva", Case("mixed", "failed", 1, inputs=BATCH), sandbox, tmp_path)
+    link = f"https://app.aiva.works/test-batches/{run.outputs['run-ids']}"
+    assert run.outputs["run-url"] == run.results["run_url"] == link
+    assert f"[Open the run in AIVA]({link})" in run.summary
+
+
+@pytest.mark.parametrize("extra", [None, {}, {"testBatchLink": None}, {"testBatchLink": "javascript:alert(1)"}, {"testBatchLink": 7}])
+def test_a_batch_without_a_usable_link_falls_back_to_its_only_test(extra: Any) -> None:
+    summary = {"tests": 1, "passed": 1, "pending": 0, **({"extra": extra} if extra is not None else {})}
+    test = {"name": "Login", "status": "passed", "rawStatus": "Passed", "extra": {"testRunId": "r-1", "testResultLink": "https://app.aiva.works/r-1"}}
+    adapter = AivaAdapter(CannedClient({"results": {"summary": summary, "tests": [test]}}), AivaOptions(labels=("smoke",)), RecordingReporter())
+    adapter.batch_id = "b-1"
+    assert adapter.poll().run_url == "https://app.aiva.works/r-1"
 
 
 def test_a_single_test_links_its_result_as_the_run_url(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -179,20 +217,6 @@ SHAPES = [
 ]
 
 
-class Reporter:
-    def __init__(self) -> None:
-        self.warnings: list[str] = []
-
-    def mask(self, secret: str) -> None:
-        pass
-
-    def warning(self, message: str, *, title: str = "") -> None:
-        self.warnings.append(message)
-
-    def info(self, line: str) -> None:
-        pass
-
-
 class CannedClient(VendorClient):
     """Answers every GET with one canned body and records the params."""
 
@@ -206,8 +230,8 @@ class CannedClient(VendorClient):
         return self.body
 
 
-def polled(body: Any, run_ids: tuple[str, ...] = ("r-1", "r-2")) -> tuple[AivaAdapter, Reporter]:
-    reporter = Reporter()
+def polled(body: Any, run_ids: tuple[str, ...] = ("r-1", "r-2")) -> tuple[AivaAdapter, RecordingReporter]:
+    reporter = RecordingReporter()
     adapter = AivaAdapter(CannedClient(body), AivaOptions(test_ids=run_ids), reporter)
     adapter.started = tuple(TestResult(name=f"test {run_id}", status=TestStatus.PENDING, id=run_id) for run_id in run_ids)
     return adapter, reporter
@@ -289,7 +313,7 @@ class CannedPosts(CannedClient):
 
 
 def test_a_failed_trigger_after_some_runs_started_names_them() -> None:
-    adapter = AivaAdapter(CannedPosts({"testRunId": "r-1"}, {"error": "busy"}), AivaOptions(test_ids=("a", "b")), Reporter())
+    adapter = AivaAdapter(CannedPosts({"testRunId": "r-1"}, {"error": "busy"}), AivaOptions(test_ids=("a", "b")), RecordingReporter())
     with pytest.raises(VendorError) as raised:
         adapter.trigger()
     assert str(raised.value) == (
@@ -299,7 +323,7 @@ def test_a_failed_trigger_after_some_runs_started_names_them() -> None:
 
 @pytest.mark.parametrize("report", [{"results": {"tests": []}}, {"results": {"summary": {"pending": "0"}}}, [], "<html>"])
 def test_an_unreadable_batch_report_is_a_clear_vendor_error(report: Any) -> None:
-    adapter = AivaAdapter(CannedClient(report), AivaOptions(labels=("smoke",)), Reporter())
+    adapter = AivaAdapter(CannedClient(report), AivaOptions(labels=("smoke",)), RecordingReporter())
     adapter.batch_id = "b-1"
     with pytest.raises(VendorError, match=r"AIVA answered the report of batch b-1 with .*, not a CTRF report with results\.summary\.pending\.$"):
         adapter.poll()

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from sandbox.scenarios import INJECTION_NAME
 from sandbox.server import SandboxServer
+from suiterun.clock import Deadline
+from suiterun.errors import VendorError
+from suiterun.http import VendorClient
 from tests.contract import Case, check_case, run_case
+from tests.support import FakeClock, RecordingReporter
+from vendors.autosana import AutosanaAdapter, AutosanaOptions
 
 CASES = [
     Case("pass", "passed", 0, {"total": 3, "passed": 3, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
@@ -64,4 +72,42 @@ def test_vendor_text_cannot_break_the_table_or_inject_commands(sandbox: SandboxS
     assert "<img src=x>" not in run.summary  # the vendor's tag is escaped; only the action's own screenshot <img> remain
     for line in run.log.splitlines():
         assert not line.lstrip().startswith(("::error::x", "::warning title=pwned", "##[error]")), line
-    assert INJECTION_NAME.split("<")[0] in run.results["tests"][1]["name"]
+    assert any(INJECTION_NAME.split("<")[0] in test["name"] for test in run.results["tests"])
+
+
+def test_the_flow_group_runs_are_linked_as_soon_as_they_start(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = run_case("autosana", Case("pass", "triggered", 0, inputs={"wait": "false"}), sandbox, tmp_path)
+    (url,) = re.findall(r"^Autosana: flow group run (\S+)$", run.log, re.M)
+    assert url.startswith("https://autosana.ai/runs/groups/") and run.outputs["run-url"] == url
+    assert f"[Open the run in Autosana]({url})" in run.summary
+    assert run.requests_to("GET", "/api/v1/runs/status") == []
+    (tmp_path / "waited").mkdir()
+    waited = run_case("autosana", Case("pass", "passed", 0), sandbox, tmp_path / "waited")
+    assert re.findall(r"^Autosana: flow group run (\S+)$", waited.log, re.M) == [waited.outputs["run-url"]]
+
+
+def test_the_build_and_commit_autosana_ran_are_logged_once(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = run_case("autosana", Case("pass", "passed", 0), sandbox, tmp_path)
+    assert run.log.count("Autosana runs My App (android) at commit abc123 on main") == 1  # the API page's example app
+    assert "::warning" not in run.log  # nothing was uploaded here: no commit to compare with
+
+
+class TimingOut:
+    """A session whose every request times out while reading the answer, recording the timeouts it was given."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[Any] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.timeouts.append(kwargs["timeout"])
+        raise requests.ReadTimeout("read timed out")
+
+
+@pytest.mark.parametrize(("left", "read"), [(3600.0, 300.0), (42.0, 42.0)])
+def test_the_trigger_may_take_300_seconds_within_the_timeout_and_is_sent_once(left: float, read: float) -> None:
+    session = TimingOut()
+    client = VendorClient("Autosana", "https://backend.autosana.ai", session, Deadline.after(FakeClock(), left))  # type: ignore[arg-type]
+    adapter = AutosanaAdapter(client, AutosanaOptions(("s-1",), (), app_id="shop-web"), RecordingReporter())
+    with pytest.raises(VendorError, match="a run may have been created, check the Autosana dashboard before re-running"):
+        adapter.trigger()
+    assert session.timeouts == [(10.0, read)]  # one attempt, whose answer may take 300 s (never past the timeout)

@@ -10,10 +10,10 @@ import requests
 from sandbox.kapptivate import STORAGE, KapptivateEmulator
 from sandbox.server import Reply, SandboxServer
 from suiterun.clock import Deadline
+from suiterun.context import CIContext
 from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs
-from suiterun.workflow import GitHubContext
+from suiterun.inputs import Common, Inputs
 from tests.contract import BASE_INPUTS, Case, check_case, run_case
 from tests.support import ActionRun, FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
 from vendors.kapptivate import KapptivateAdapter, default_run_name
@@ -21,7 +21,8 @@ from vendors.kapptivate import KapptivateAdapter, default_run_name
 RESULTS = "/api/v1/continuous_integration/results/"
 
 CASES = [
-    Case("pass", "passed", 0, {"total": 3, "passed": 3, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    # BASE_INPUTS asks for four tests, whose outcomes follow the scenario's tests in order, starting again after the last.
+    Case("pass", "passed", 0, {"total": 4, "passed": 4, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
     Case(
         "mixed",
         "failed",
@@ -29,13 +30,16 @@ CASES = [
         {"total": 4, "passed": 2, "failed": 1, "errored": 1, "pending": 0},
         in_summary=("Checkout with expired card", "Card expired", "Failing step", "Check the expected screen (failure)", "12s"),
     ),
-    Case("terminated", "cancelled", 1, {"total": 2, "passed": 0, "skipped": 2}),
-    Case("group-error", "failed", 1, {"total": 3, "passed": 3, "failed": 0}, in_summary=("as 'failure' although no test is reported as failed",)),
-    Case("counter-mismatch", "failed", 1, {"total": 3, "passed": 3}, in_summary=("counts 5 tests and 3 successes but lists 3 tests",)),
+    Case("terminated", "cancelled", 1, {"total": 4, "passed": 0, "skipped": 4}),
+    Case("group-error", "failed", 1, {"total": 4, "passed": 4, "failed": 0}, in_summary=("as 'failure' although no test is reported as failed",)),
+    Case("counter-mismatch", "failed", 1, {"total": 4, "passed": 4}, in_summary=("counts 5 tests and 4 successes but lists 4 tests",)),
     Case("empty", "error", 3, {"total": 0}, in_summary=("no tests ran",)),
-    Case("skipped", "failed", 1, {"total": 1, "errored": 1}, in_summary=("maintenance",)),
-    Case("unknown-status", "failed", 1, {"total": 2, "passed": 1, "pending": 1}, in_log=("weird-new-state",)),
-    Case("injection", "failed", 1, {"total": 2, "passed": 1, "failed": 1}),
+    Case("skipped", "failed", 1, {"total": 1, "errored": 1}, inputs={"tests": "1389"}, in_summary=("maintenance",)),
+    Case("unknown-status", "failed", 1, {"total": 4, "passed": 2, "pending": 2}, in_log=("weird-new-state",)),
+    Case("injection", "failed", 1, {"total": 4, "passed": 2, "failed": 2}),
+    # One requested test is one test, whatever the scenario holds; the first is what the scenario is about.
+    Case("pass", "passed", 0, {"total": 1, "passed": 1}, inputs={"tests": "1389"}, in_log=("Kapptivate: 0/1 finished", "Kapptivate: 1/1 finished")),
+    Case("injection", "failed", 1, {"total": 1, "failed": 1}, inputs={"tests": "1389"}),
     Case("pass", "passed", 0, inputs={"tests": "1389,1390", "variables": "PR=42", "variable-group-id": "7", "run-name": "Nightly"}),
     # Input errors: one line naming the input, before anything is sent.
     Case("pass", "error", 2, inputs={"api-url": ""}, in_log=("Input 'api-url' is required for vendor kapptivate",)),
@@ -85,7 +89,8 @@ def test_optional_fields_are_left_out_and_the_run_is_named_after_the_workflow_ru
     inputs = {"vendor": "kapptivate", "api-key": "sandbox-pass", "api-url": sandbox_url(sandbox, "kapptivate"), "poll-interval": "10s"}
     run = run_in_process(tmp_path, {**inputs, **BASE_INPUTS["kapptivate"]}, server=sandbox, extra_env={"GITHUB_RUN_NUMBER": "12"})
     (trigger,) = run.requests_to("POST", "/api/v1/continuous_integration/")
-    assert trigger["body"] == {"name": "CI #12 0123456", "tests": [{"id": 1389, "direct_owners": {"your_device": "Pixel 8"}}], "options": {}}
+    owners = {"direct_owners": {"your_device": "Pixel 8"}}
+    assert trigger["body"] == {"name": "CI #12 0123456", "tests": [{"id": test_id, **owners} for test_id in (1389, 1390, 1391, 1392)], "options": {}}
 
 
 @pytest.mark.parametrize(
@@ -97,7 +102,7 @@ def test_optional_fields_are_left_out_and_the_run_is_named_after_the_workflow_ru
     ],
 )
 def test_default_run_name_leaves_out_what_is_unknown(workflow: str, run_number: str, sha: str, expected: str) -> None:
-    context = GitHubContext(workspace=Path("."), workflow=workflow, run_number=run_number, git=GitMetadata(commit_sha=sha))
+    context = CIContext(workspace=Path("."), workflow=workflow, run_number=run_number, git=GitMetadata(commit_sha=sha))
     assert default_run_name(context) == expected
 
 
@@ -161,10 +166,16 @@ def test_counters_only_results_become_rows_with_the_right_counts(sandbox: Sandbo
 
 def test_a_lone_counted_test_gets_the_run_duration(sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sandbox.emulators["kapptivate"], "list_tests", False)
-    run = run_case("kapptivate", Case("skipped", "failed", 1), sandbox, tmp_path)
+    run = run_case("kapptivate", Case("skipped", "failed", 1, inputs={"tests": "1389"}), sandbox, tmp_path)
     (test,) = run.results["tests"]
     assert (test["status"], test["duration"]) == ("errored", 12.5)
     assert "as 'maintenance' with 0 of 1 tests successful" in test["message"]
+
+
+def test_a_run_answers_for_the_tests_requested_by_their_ids(sandbox: SandboxServer, tmp_path: Path) -> None:
+    run = check_case("kapptivate", Case("mixed", "failed", 1, {"total": 2, "passed": 1, "failed": 1}, inputs={"tests": "7,8"}), sandbox, tmp_path)
+    assert [(test["id"], test["status"]) for test in run.results["tests"]] == [("7", "passed"), ("8", "failed")]
+    assert "Kapptivate: 0/2 finished" in run.log and "Kapptivate: 2/2 finished" in run.log and "3/3" not in run.log
 
 
 def test_rows_stay_pending_per_requested_test_while_the_run_is_ongoing(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -177,7 +188,10 @@ def test_rows_stay_pending_per_requested_test_while_the_run_is_ongoing(sandbox: 
 
 def _adapter(sandbox: SandboxServer, clock: FakeClock, scenario: str) -> tuple[KapptivateAdapter, RecordingReporter]:
     environ = {"INPUT_API-KEY": f"sandbox-{scenario}", "INPUT_TESTS": "1389", "INPUT_DEVICES": '{"phone": "Pixel 8"}'}
-    options = KapptivateAdapter.parse_options(Inputs(environ), GitHubContext(workspace=Path(".")))
+    common = Common(
+        api_key=f"sandbox-{scenario}", api_url=sandbox_url(sandbox, "kapptivate"), allow_http=False, wait=True, context=CIContext(Path("."))
+    )
+    options = KapptivateAdapter.parse_options(Inputs(environ), common)
     client = VendorClient(
         "Kapptivate",
         sandbox_url(sandbox, "kapptivate"),

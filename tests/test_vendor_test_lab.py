@@ -13,7 +13,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import Snapshot
 from tests.contract import Case, check_case, run_case
-from tests.support import GITHUB_SHA, RecordingReporter, run_entrypoint, sandbox_url
+from tests.support import GITHUB_SHA, RecordingReporter, fake_checkout, run_entrypoint, sandbox_url
 from vendors import test_lab
 
 NO_RESULTS = "cannot report results"
@@ -35,7 +35,17 @@ CASES = [
         {"total": 4, "pending": 3, "errored": 1},
         in_summary=("could not start Reset password", "Target URL is unreachable"),
     ),
-    Case("skipped", "failed", 1, {"total": 1, "skipped": 1}, in_summary=("started no job",)),
+    # A skipped plan (a pipeline pre-step) carries its reason in `error`: skipped, never a failure to start.
+    Case(
+        "some-skipped",
+        "triggered",
+        0,
+        {"total": 3, "pending": 2, "skipped": 1, "errored": 0},
+        in_summary=("skipped: 'Sign in (pre-step)' is a pipeline pre-step",),
+        in_log=("Test-Lab skipped 1 plan: Sign in (pre-step) (skipped: ",),
+    ),
+    Case("skipped", "error", 3, {"total": 1, "skipped": 1}, in_summary=("no tests ran: the vendor skipped the only test",)),
+    Case("skipped", "passed", 0, {"total": 1, "skipped": 1}, inputs={"all-skipped": "pass"}, in_log=("::warning::No test ran",)),
     Case("empty", "error", 3, in_log=("found no test plans for the run request for project 7", "No test plans found")),
     Case("limit", "error", 3, in_log=("lack of credits (HTTP 402", "Top up")),
     Case("rate-limited", "error", 3, in_log=("HTTP 429", "100 requests a minute")),
@@ -115,6 +125,14 @@ def test_run_request_carries_the_documented_fields(inputs: dict[str, str], body:
     assert post["headers"]["authorization"] == "Bearer sandbox-pass"
 
 
+def test_a_checkout_with_ref_is_the_build_id_not_github_sha(sandbox: SandboxServer, tmp_path: Path) -> None:
+    checked_out = "fe" * 20
+    fake_checkout(tmp_path, checked_out, branch="release")  # actions/checkout with `ref: release` in a push workflow
+    run = run_case("test-lab", Case("pass", "triggered", 0), sandbox, tmp_path)
+    (post,) = run.requests_to("POST", "/api/v1/run")
+    assert post["body"]["buildId"] == checked_out != GITHUB_SHA
+
+
 def test_cookies_are_sent_and_their_values_masked(sandbox: SandboxServer, tmp_path: Path) -> None:
     cookies = [{"name": "session", "value": "s3cr3t-cookie", "domain": ".myapp.com"}]
     run = run_case("test-lab", Case("pass", "triggered", 0, inputs={"cookies": json.dumps(cookies)}), sandbox, tmp_path)
@@ -188,6 +206,28 @@ def test_unknown_job_status_and_unexplained_failed_count() -> None:
     assert snapshot.tests[0].status.value == "pending"
     assert snapshot.problems == ("Test-Lab reports 1 plans failed to start but names 0; check its dashboard",)
     assert any("warming-up" in warning for warning in reporter.warnings)
+
+
+@pytest.mark.parametrize(
+    ("job", "status", "message"),
+    [
+        ({"status": "skipped", "error": "pre-step"}, "skipped", "skipped: pre-step"),
+        ({"status": "Skipped"}, "skipped", "skipped"),
+        ({"status": "error", "error": "no browser"}, "errored", "no browser"),
+        ({"status": "error"}, "errored", "job (no id) ended in 'error' without a reason"),
+        ({"error": "no browser"}, "errored", "no browser"),  # an error without a status is a failure to start
+        ({"jobId": "j-1", "status": "running"}, "pending", "job j-1 running"),
+    ],
+)
+def test_a_job_is_read_by_its_status_first_then_its_error(job: dict[str, object], status: str, message: str) -> None:
+    snapshot = _trigger({"jobs": [{"testPlanId": 5, **job}, {"jobId": "j-2", "status": "running", "testPlanId": 6}]}, RecordingReporter())
+    assert (snapshot.tests[0].status.value, snapshot.tests[0].message) == (status, message)
+
+
+def test_a_skipped_count_above_the_skipped_jobs_listed_is_warned_about() -> None:
+    reporter = RecordingReporter()
+    _trigger({"jobs": [{"jobId": "j-1", "status": "running", "testPlanId": 5}], "triggered": 1, "failed": 0, "skipped": 2}, reporter)
+    assert reporter.warnings == ["Test-Lab reports 2 plans skipped but lists 0; check its dashboard for the others."]
 
 
 def test_an_answer_without_jobs_is_an_error() -> None:

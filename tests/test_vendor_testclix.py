@@ -12,6 +12,7 @@ import requests
 from sandbox.server import SandboxServer
 from sandbox.testclix import DENY, scenario_test_id
 from suiterun import results
+from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestStatus
 from tests.contract import Case, check_case, run_case
@@ -23,7 +24,18 @@ FOUR = {"tests": f"{ID1},{ID2}\n{ID3},{ID4}"}
 
 CASES = [
     Case("pass", "passed", 0, {"total": 2, "passed": 2, "failed": 0, "errored": 0, "pending": 0}),
-    Case("mixed", "failed", 1, {"total": 4, "passed": 2, "failed": 2, "pending": 0}, inputs=FOUR, in_summary=("status 'error'",)),
+    # A failed test's message is what GET /v1/api/status/details lists for it.
+    Case(
+        "mixed",
+        "failed",
+        1,
+        {"total": 4, "passed": 2, "failed": 2, "pending": 0},
+        inputs=FOUR,
+        in_summary=(
+            "TestCLIX reports the test failed: Checkout with expired card - Expected the error 'Card expired'",
+            "TestCLIX reports the test failed: Reset password - The app crashed while opening the reset screen.",
+        ),
+    ),
     Case(
         "unrunnable",
         "failed",
@@ -41,12 +53,24 @@ CASES = [
     Case("limit", "error", 3, in_log=("HTTP 403: Execution limit exceeded", "Test Execution package")),
     Case("wrong-key", "error", 3, in_log=("rejected the API key (HTTP 403: User is not authorized",)),
     Case("unrunnable", "failed", 1, {"errored": 1}, inputs={"wait": "false"}, in_summary=("not recorded",)),
+    # "Failures to alarm" above 1: the failed run still reads `pass`. The action cannot see it, and every summary says so.
+    Case("alarm-threshold", "passed", 0, {"total": 2, "passed": 2}),
+    # An acknowledged error that a run leaves acknowledged: a passing run would have turned it to `pass`.
+    Case("acknowledged", "failed", 1, {"total": 2, "passed": 1, "failed": 1}, in_summary=("still shows 'acknowledged' after this run",)),
+    # Checks that never ran: `not executed` is a test at rest, not an unknown word nor a refusal to run.
+    Case("first-run", "passed", 0, {"total": 2, "passed": 2}),
+    # A run that leaves the test at rest (`recorded`) says nothing of how it ended: errored, never a pass, no timeout.
+    Case("skipped", "failed", 1, {"total": 1, "errored": 1}, inputs={"tests": ID1}, in_summary=("TestCLIX shows 'recorded' after this run",)),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.id)
 def test_contract(case: Case, sandbox: SandboxServer, tmp_path: Path) -> None:
-    check_case("testclix", case, sandbox, tmp_path)
+    run = check_case("testclix", case, sandbox, tmp_path)
+    # Every TestCLIX summary says what the verdict assumes, once, and without an annotation.
+    assert run.summary.count("This verdict assumes 'Failures to alarm' is 1 for these tests") == 1
+    assert "Failures to alarm" not in "".join(line for line in run.log.splitlines() if line.startswith("::warning"))
+    assert "does not know" not in run.log or case.scenario == "unknown-status"
 
 
 def test_requests_are_url_encoded_read_before_execute_and_per_test(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -58,9 +82,11 @@ def test_requests_are_url_encoded_read_before_execute_and_per_test(sandbox: Sand
     assert sorted(calls[:4]) == sorted(("GET", f"/v1/api/status/{path}") for path in encoded)
     assert calls[4:8] == [("POST", f"/v1/api/execute/{path}") for path in encoded]
     assert all(r["headers"]["x-api-key"] == "sandbox-mixed" and r["body"] is None for r in run.requests)
-    # Then each status round reads every test still pending exactly once (two rounds here: processing, then the result).
+    # Then each status round reads every test still pending exactly once (two rounds here: processing, then the result),
+    # and the failed tests' details are read once at the end.
     reads = [path for method, path in calls[8:] if method == "GET"]
-    assert sorted(reads) == sorted([f"/v1/api/status/{path}" for path in encoded] * 2)
+    assert sorted(reads[:-1]) == sorted([f"/v1/api/status/{path}" for path in encoded] * 2)
+    assert reads[-1] == "/v1/api/status/details"
     # Concurrent reads never mix results up: each test keeps its own outcome.
     by_id = {test["id"]: test["status"] for test in run.results["tests"]}
     assert by_id == {ID1: "passed", ID2: "failed", ID3: "failed", ID4: "passed"}
@@ -84,7 +110,7 @@ def test_trigger_retried_after_503_executes_each_test_once(sandbox: SandboxServe
 
 def test_not_recorded_test_is_never_executed(sandbox: SandboxServer, tmp_path: Path) -> None:
     run = run_case("testclix", Case("unrunnable", "failed", 1), sandbox, tmp_path)
-    assert [r["path"] for r in run.requests_to("POST", "/v1/api/execute/")] == [f"/v1/api/execute/{quote(ID1, safe='')}"]
+    assert [r["path"] for r in run.requests_to("POST", "/v1/api/execute/")] == [f"/v1/api/execute/{quote(ID2, safe='')}"]
 
 
 def test_wait_false_executes_without_reading(sandbox: SandboxServer, tmp_path: Path) -> None:
@@ -123,6 +149,12 @@ class _Reads:
         ("queued", ["queued", "error"], TestStatus.FAILED),
         ("pass", ["acknowledged"], TestStatus.PENDING),
         ("pass", ["processing", "not recorded"], TestStatus.ERRORED),
+        ("not executed", ["not executed", "processing", "pass"], TestStatus.PASSED),
+        # After this run visibly started, a word at rest is what the docs give it: acknowledged = did not pass.
+        ("acknowledged", ["processing", "acknowledged"], TestStatus.FAILED),
+        ("valid", ["queued", "valid"], TestStatus.ERRORED),
+        ("recorded", ["processing", "recorded"], TestStatus.ERRORED),
+        ("pass", ["processing", "not executed"], TestStatus.ERRORED),
     ],
 )
 def test_without_a_queued_execute_a_result_counts_only_once_it_can_be_this_runs(before: str, reads: list[str], expected: TestStatus) -> None:
@@ -140,6 +172,48 @@ def test_after_a_queued_execute_the_first_result_is_this_runs(word: str) -> None
     adapter = testclix.TestClixAdapter(cast(VendorClient, _Reads([word])), testclix.TestClixOptions((ID1,), wait=True), RecordingReporter())
     adapter.tracked = [testclix.TrackedTest(results.TestResult(ID1, TestStatus.PENDING, id=ID1), before=word, started=True)]
     assert adapter.poll().tests[0].status is (TestStatus.PASSED if word == "pass" else TestStatus.FAILED)
+
+
+def test_after_a_queued_execute_acknowledged_is_a_failure_and_valid_cannot_be_judged() -> None:
+    adapter = testclix.TestClixAdapter(
+        cast(VendorClient, _Reads(["acknowledged", "valid"])), testclix.TestClixOptions((ID1, ID2), wait=True), RecordingReporter()
+    )
+    adapter.tracked = [testclix.TrackedTest(results.TestResult(i, TestStatus.PENDING, id=i), before="acknowledged", started=True) for i in (ID1, ID2)]
+    assert [test.status for test in adapter.poll().tests] == [TestStatus.FAILED, TestStatus.ERRORED]
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        ({"status": "pass", "tests": {"error": {"count": 0, "items": []}}}, {}),  # the docs' example
+        ({"tests": {"error": {"items": [{"test_id": ID1, "name": "Login", "message": "Timed out"}]}}}, {ID1: "Login - Timed out"}),
+        ({"tests": {"error": {"items": [{"TestId": ID1, "Reason": "DNS", "count": 3}]}}}, {ID1: "DNS"}),
+        ({"tests": {"error": {"items": [{"id": ID1, "error": "x", "message": "x"}]}}}, {ID1: "x"}),  # said twice, shown once
+        ({"tests": {"error": {"items": [{"id": ID1, "title": "y" * 3000}]}}}, {ID1: "y" * 2000}),
+        ({"tests": {"error": {"items": [ID1, {"name": "no id"}, {"id": ID2}, {"id": 5, "name": "n"}, None]}}}, {}),
+        ({"tests": {"error": {"items": "none"}}}, {}),
+        ({"tests": []}, {}),
+        ("<html>", {}),
+    ],
+)
+def test_status_details_items_are_read_tolerantly(body: object, found: dict[str, str]) -> None:
+    assert testclix.error_items(body) == found
+
+
+class _FailingDetails(_Reads):
+    def get(self, path: str, *, what: str) -> dict[str, Any]:
+        if path.endswith("/details"):
+            raise VendorError("TestCLIX answered HTTP 500 to the status details.")
+        return super().get(path, what=what)
+
+
+def test_unreadable_status_details_leave_the_verdict_and_warn() -> None:
+    reporter = RecordingReporter()
+    adapter = testclix.TestClixAdapter(cast(VendorClient, _FailingDetails(["error"])), testclix.TestClixOptions((ID1,), wait=True), reporter)
+    adapter.tracked = [testclix.TrackedTest(results.TestResult(ID1, TestStatus.PENDING, id=ID1), before="pass", started=True)]
+    snapshot = adapter.add_details(adapter.poll())
+    assert snapshot.tests[0].status is TestStatus.FAILED and "status 'error'" in snapshot.tests[0].message
+    assert reporter.warnings == ["Could not read TestCLIX's status details: TestCLIX answered HTTP 500 to the status details."]
 
 
 def test_the_403_body_tells_a_used_up_limit_from_a_rejected_key() -> None:

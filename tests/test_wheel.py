@@ -97,7 +97,7 @@ class Exit:
     "expected",
     [
         Exit((), "sandbox-pass", 0, "Autosana: passed (3 tests passed)"),
-        Exit(("--timeout", "forever"), "sandbox-pass", 2, "Input 'timeout' must be a duration"),
+        Exit(("--timeout", "forever"), "sandbox-pass", 2, "Option --timeout must be a duration"),
         Exit(("--no-such-option",), "sandbox-pass", 2, "unrecognized arguments: --no-such-option"),
         Exit((), "not-a-sandbox-key", 3, "Autosana rejected the API key (HTTP 401"),
     ],

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int, parse_variables
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_positive_int, parse_variables
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
@@ -43,6 +43,12 @@ RUN_NAME_KEYS = ("testName", "name")
 RUN_LINK_KEYS = ("testResultLink", "url")
 # Inputs that shape a batch: without `labels` they would be silently ignored.
 BATCH_ONLY_INPUTS = ("max-agents", "batch-name", "variables-per-test")
+# AIVA's own tools separate labels with `;` (https://github.com/aiva-actions/runner/blob/main/src/helpers.ts,
+# parseLabels), so `smoke;regression` copied from them is two labels here too, as are commas and lines.
+LABEL_SEPARATORS = re.compile(r"[;,\n]")
+# AIVA's own tools always send maxNumberOfAgents, 1 unless told otherwise (runner's --max-number-of-agents
+# default; aiva-actions/run makes it required); what AIVA does without it is undocumented.
+DEFAULT_MAX_AGENTS = 1
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,7 @@ class AivaOptions:
     labels: tuple[str, ...] = ()
     variables: dict[str, str] | None = None
     gateway: str = ""
-    max_agents: int | None = None
+    max_agents: int = DEFAULT_MAX_AGENTS
     batch_name: str = ""
     variables_per_test: dict[str, dict[str, str]] | None = None
 
@@ -71,12 +77,12 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
         self.batch_id = ""
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> AivaOptions:
-        if urlsplit(inputs.get("api-url")).hostname == "app.aiva.works":
+    def parse_options(cls, inputs: Inputs, common: Common) -> AivaOptions:
+        if urlsplit(common.api_url).hostname == "app.aiva.works":
             raise InputError(
                 "Input 'api-url' points at AIVA's web app (app.aiva.works); use its API, https://api.aiva.works, or leave api-url empty."
             )
-        test_ids, test_names, labels = parse_list(inputs.get("tests")), _names(inputs.get("test-names")), parse_list(inputs.get("labels"))
+        test_ids, test_names, labels = parse_list(inputs.get("tests")), _names(inputs.get("test-names")), _labels(inputs.get("labels"))
         if labels and (test_ids or test_names):
             singles = " and ".join(f"'{name}'" for name in inputs.given(("tests", "test-names")))
             raise InputError(f"AIVA takes either input 'labels' (one batch) or {singles} (single test runs), not both; remove one of them.")
@@ -93,7 +99,7 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
             labels=labels,
             variables=parse_variables("variables", inputs.get("variables")) or None,
             gateway=inputs.get("gateway"),
-            max_agents=parse_positive_int("max-agents", max_agents) if max_agents else None,
+            max_agents=parse_positive_int("max-agents", max_agents) if max_agents else DEFAULT_MAX_AGENTS,
             batch_name=inputs.get("batch-name"),
             variables_per_test=_variables_per_test(inputs.get("variables-per-test")),
         )
@@ -180,12 +186,12 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
         options = self.options
         optional = {
             "name": options.batch_name,
-            "maxNumberOfAgents": options.max_agents,
             "globalVariablesOverrides": options.variables,
             "variablesOverridesPerTest": options.variables_per_test,
             "gatewayName": options.gateway,
         }
-        body = {"labels": list(options.labels), **{key: value for key, value in optional.items() if value}}
+        # A number, as on AIVA's API page; AIVA's own tools send the input's text ("1"), see docs/vendors/aiva.md.
+        body = {"labels": list(options.labels), "maxNumberOfAgents": options.max_agents, **{key: value for key, value in optional.items() if value}}
         answer = self.client.post("/v1/batches", what=f"the batch for labels '{', '.join(options.labels)}'", body=body)
         batch_id = answer.get("testBatchId") if isinstance(answer, dict) else None
         if not batch_id:
@@ -210,7 +216,7 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
             tests,
             done=done,
             run_ids=(self.batch_id,),
-            run_url=_only_link(tests),
+            run_url=_batch_link(summary) or _only_link(tests),
             problems=tuple(_summary_mismatch(summary, tests)) if done else (),
         )
 
@@ -277,6 +283,18 @@ def _variables_per_test(value: str) -> dict[str, dict[str, str]] | None:
             )
         overrides[str(test_id)] = parse_variables("variables-per-test", json.dumps(variables))
     return overrides
+
+
+def _labels(value: str) -> tuple[str, ...]:
+    return tuple(label.strip() for label in LABEL_SEPARATORS.split(value) if label.strip())
+
+
+def _batch_link(summary: dict[str, Any]) -> str:
+    """The batch's page, `results.summary.extra.testBatchLink`, which AIVA's own summary template links
+    (https://github.com/aiva-actions/runner/blob/main/summary-template.hbs)."""
+    extra = summary.get("extra")
+    link = extra.get("testBatchLink") if isinstance(extra, dict) else None
+    return link if isinstance(link, str) and link.startswith(("https://", "http://")) else ""
 
 
 def _only_link(tests: tuple[TestResult, ...]) -> str:

@@ -6,19 +6,21 @@ from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs
+from suiterun.inputs import Common, Inputs
 from suiterun.results import Snapshot, TestStatus
-from suiterun.workflow import GitHubContext
 
 OptionsT = TypeVar("OptionsT")
 
 
 class Reporter(Protocol):
-    """What an adapter may tell the runner: secrets to mask and warnings to show."""
+    """What an adapter may tell the runner: secrets to mask, warnings to show, and notes
+    (a caveat for the summary and the log, without an annotation)."""
 
     def mask(self, secret: str) -> None: ...
 
     def warning(self, message: str, *, title: str = "") -> None: ...
+
+    def note(self, message: str) -> None: ...
 
     def info(self, line: str) -> None: ...
 
@@ -53,8 +55,9 @@ class VendorAdapter(ABC, Generic[OptionsT]):
 
     @classmethod
     @abstractmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> OptionsT:
-        """Validate this vendor's inputs into a frozen options object, or raise InputError."""
+    def parse_options(cls, inputs: Inputs, common: Common) -> OptionsT:
+        """Validate this vendor's own inputs into a frozen options object, or raise InputError. The inputs every
+        vendor shares (the key, api-url, wait, allow-http) and the CI context are in `common`, read once."""
 
     @classmethod
     @abstractmethod

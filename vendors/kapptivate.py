@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from suiterun.context import CIContext
 from suiterun.errors import InputError, VendorError
 from suiterun.http import Retry, VendorClient, VendorHTTPError
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int, parse_variables
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_positive_int, parse_variables
 from suiterun.results import Detail, Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
@@ -72,7 +72,7 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
         self.result_url = ""
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> KapptivateOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> KapptivateOptions:
         test_ids = tuple(_test_id(item) for item in parse_list(inputs.get("tests")))
         if not test_ids:
             raise InputError("Kapptivate needs input 'tests': the ids of the tests to run (the number at the end of the test's edit URL).")
@@ -83,10 +83,10 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
             raise InputError("Input 'devices' is an empty JSON object; name at least one device to run the tests on.")
         group = inputs.get("variable-group-id")
         return KapptivateOptions(
-            refresh_token=inputs.get("api-key"),
+            refresh_token=common.api_key,
             test_ids=test_ids,
             devices=devices,
-            run_name=inputs.get("run-name") or default_run_name(context),
+            run_name=inputs.get("run-name") or default_run_name(common.context),
             variables=parse_variables("variables", inputs.get("variables")) or None,
             variable_group_id=parse_positive_int("variable-group-id", group) if group else None,
         )
@@ -206,7 +206,7 @@ class KapptivateAdapter(VendorAdapter[KapptivateOptions]):
         )
 
 
-def default_run_name(context: GitHubContext) -> str:
+def default_run_name(context: CIContext) -> str:
     """`<workflow> #<run number> <short sha>`, leaving out what the CI did not say."""
     parts = (context.workflow or "suiterun", f"#{context.run_number}" if context.run_number else "", context.git.commit_sha[:7])
     return " ".join(part for part in parts if part)

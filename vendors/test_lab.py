@@ -7,22 +7,17 @@ from typing import Any
 
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_json, parse_list, parse_positive_int
-from suiterun.results import Snapshot, TestResult, TestStatus
+from suiterun.inputs import Common, Inputs, parse_json, parse_list, parse_positive_int
+from suiterun.results import Snapshot, TestResult, TestStatus, plural
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
 # Per-job statuses from Test-Lab's docs: a started job is running, queued or
-# pending; newer docs add `error` (failed to start) and `skipped`.
-JOB_STATUS = {
-    "running": TestStatus.PENDING,
-    "queued": TestStatus.PENDING,
-    "pending": TestStatus.PENDING,
-    "error": TestStatus.ERRORED,
-    "skipped": TestStatus.SKIPPED,
-}
+# pending; newer docs add `error` (failed to start) and `skipped`: a plan that is a
+# pipeline pre-step is left out of a batch and reported `skipped`, with the reason in
+# `error` (https://www.test-lab.ai/docs/api/run, triggerPipelinePreSteps).
+JOB_STATUS = {"running": TestStatus.PENDING, "queued": TestStatus.PENDING, "pending": TestStatus.PENDING}  # `error`, `skipped`: see _job
 TEST_TYPES = {"quicktest": "quickTest", "deeptest": "deepTest"}
 MAX_BUILD_ID = 100  # characters, from the API reference
 COOKIE_FIELDS = ("name", "value", "domain")
@@ -63,7 +58,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
             reporter.mask(cookie.value)
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> TestLabOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> TestLabOptions:
         given = inputs.given(SELECTORS)
         if len(given) != 1:
             got = "none is set" if not given else "got " + " and ".join(f"'{name}'" for name in given)
@@ -71,7 +66,7 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
         test_type = inputs.get("test-type")
         if test_type and test_type.lower() not in TEST_TYPES:
             raise InputError(f"Input 'test-type' has unsupported value '{test_type}', expected one of: quickTest, deepTest.")
-        build_id = inputs.get("build-id") or context.git.commit_sha
+        build_id = inputs.get("build-id") or common.context.git.commit_sha
         if len(build_id) > MAX_BUILD_ID:
             raise InputError(f"Input 'build-id' is {len(build_id)} characters long; Test-Lab accepts at most {MAX_BUILD_ID}.")
         labels = parse_list(inputs.get("labels"))
@@ -138,19 +133,28 @@ class TestLabAdapter(VendorAdapter[TestLabOptions]):
         failed = answer.get("failed")
         if isinstance(failed, int) and failed > len(problems):
             problems.append(f"Test-Lab reports {failed} plans failed to start but names {len(problems)}; check its dashboard")
-        if not any(job.status is TestStatus.PENDING for job in jobs):
+        skipped = [job for job in jobs if job.status is TestStatus.SKIPPED]
+        if skipped:
+            self.reporter.info(f"Test-Lab skipped {plural(len(skipped), 'plan')}: {'; '.join(f'{job.name} ({job.message})' for job in skipped)}")
+        counted = answer.get("skipped")
+        if isinstance(counted, int) and counted > len(skipped):
+            self.reporter.warning(f"Test-Lab reports {counted} plans skipped but lists {len(skipped)}; check its dashboard for the others.")
+        # Every plan skipped is for the judge (see the all-skipped input); anything else that started nothing fails.
+        if not any(job.status is TestStatus.PENDING for job in jobs) and not (jobs and len(skipped) == len(jobs)):
             problems.append("Test-Lab started no job: every selected plan was skipped or failed to start")
         return Snapshot(tuple(jobs), run_ids=tuple(job.id for job in jobs if job.id), problems=tuple(problems))
 
     def _job(self, job: dict[str, Any]) -> TestResult:
+        word = str(job.get("status") or "").strip().lower()
         error = str(job.get("error") or "")
-        status = TestStatus.ERRORED if error else self.status_words(job.get("status"))
         plan = job.get("testPlanName") or (f"test plan {job['testPlanId']}" if job.get("testPlanId") is not None else "a test plan")
         job_id = str(job.get("jobId") or "")
-        if error or status is TestStatus.ERRORED:
-            message = error or f"job {job_id or '(no id)'} ended in 'error' without a reason"
+        if word == "skipped":  # a skipped job carries its reason in `error`: skipped, not a failure to start
+            status, message = TestStatus.SKIPPED, f"skipped: {error}" if error else "skipped"
+        elif error or word == "error":
+            status, message = TestStatus.ERRORED, error or f"job {job_id or '(no id)'} ended in 'error' without a reason"
         else:
-            message = f"job {job_id} {str(job.get('status') or '').lower()}".strip()
+            status, message = self.status_words(word), f"job {job_id} {word}".strip()
         return TestResult(name=str(plan), status=status, id=job_id, message=message, group=str(job.get("testType") or ""))
 
 

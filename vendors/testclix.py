@@ -8,30 +8,42 @@ from urllib.parse import quote
 from suiterun.concurrency import map_concurrently
 from suiterun.errors import InputError, VendorError
 from suiterun.http import VendorClient
-from suiterun.inputs import Inputs, parse_bool, parse_list
+from suiterun.inputs import Common, Inputs, parse_list
 from suiterun.results import Snapshot, TestResult, TestStatus
 from suiterun.text import describe_body
-from suiterun.workflow import GitHubContext
 
 from .base import Reporter, StatusWords, VendorAdapter
 
-# Status words from TestCLIX's docs (lower case in the API). `recorded`, `valid`
-# and `acknowledged` describe a scenario at rest, not a run: seen after an
-# execute they mean the run has not visibly started, so the test stays pending.
+# Status words from TestCLIX's docs (lower case in the API). A status is the test's
+# alarm state, not one run's result (https://docs.testclix.com/website-scenario/statuses,
+# https://github.com/TestCLIX/testclix.github.io, src/content/docs/website-scenario/statuses.mdx):
+# `error` only once the test's "Failures to alarm" threshold (1-50) is reached, so a
+# failed run of a test with a threshold above 1 can still read `pass`, which no API
+# answer reveals (see ALARM_NOTE). `recorded`, `valid` (ready, no scheduler set) and
+# `not executed` (an availability check never run) describe a test at rest;
+# `acknowledged` is an `error` someone acknowledged, which a passing run turns into
+# `pass` ("Test recovered").
 STATUS = {
     "queued": TestStatus.PENDING,
     "processing": TestStatus.PENDING,
     "pass": TestStatus.PASSED,
     "error": TestStatus.FAILED,
     "not recorded": TestStatus.ERRORED,
-    "recorded": TestStatus.PENDING,
-    "valid": TestStatus.PENDING,
-    "acknowledged": TestStatus.PENDING,
-}
+}  # the words at rest are read by _at_rest
 RUNNING = {"queued", "processing"}
-AT_REST = {"recorded", "valid", "acknowledged"}
+AT_REST = {"recorded", "valid", "not executed", "acknowledged"}
+ACKNOWLEDGED = "acknowledged"
 NOT_RECORDED = "not recorded"
 NOT_RECORDED_MESSAGE = "TestCLIX says this test is 'not recorded': it has no recorded scenario to run. Record it in TestCLIX, then re-run."
+ALARM_NOTE = (
+    "TestCLIX reports each test's alarm state, not the run's result: a test turns 'error' only once its 'Failures to alarm' "
+    "threshold is reached. This verdict assumes 'Failures to alarm' is 1 for these tests; with a higher threshold a failed run still reads 'pass'."
+)
+# Where the undocumented items of `GET /v1/api/status/details` may keep a test's id and what went wrong (the
+# docs' example lists none); an item that names no test id, or another one, is not shown.
+DETAIL_ID_KEYS = ("test_id", "testId", "id")
+DETAIL_TEXT_KEYS = ("name", "title", "message", "error", "reason", "details", "description")
+MAX_DETAIL_TEXT = 2000  # characters of one test's details
 MAX_PARALLEL_READS = 8  # status reads are one request per test
 
 
@@ -41,6 +53,7 @@ class TrackedTest:
 
     result: TestResult
     before: str = ""  # the status word read before the execute ("" when not read)
+    word: str = ""  # the last status word read
     started: bool = False  # the execute answer or a later status read showed queued/processing
     executed: bool = True  # False when TestCLIX did not queue it
 
@@ -64,11 +77,11 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
         self.tracked: list[TrackedTest] = []
 
     @classmethod
-    def parse_options(cls, inputs: Inputs, context: GitHubContext) -> TestClixOptions:
+    def parse_options(cls, inputs: Inputs, common: Common) -> TestClixOptions:
         test_ids = tuple(dict.fromkeys(parse_list(inputs.get("tests"))))
         if not test_ids:
             raise InputError("TestCLIX needs input 'tests': the ids of the tests to execute, comma- or newline-separated.")
-        return TestClixOptions(test_ids, wait=parse_bool("wait", inputs.get("wait") or "true"))
+        return TestClixOptions(test_ids, wait=common.wait)
 
     @classmethod
     def auth_headers(cls, api_key: str) -> dict[str, str]:
@@ -90,6 +103,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
         return None
 
     def trigger(self) -> Snapshot:
+        self.reporter.note(ALARM_NOTE)
         ids = self.options.test_ids
         # A test's status can still show the previous run's result, so remember it
         # to tell this run's result from the old one (see _result).
@@ -108,8 +122,25 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
         waiting = [tracked for tracked in self.tracked if tracked.result.status is TestStatus.PENDING]
         for tracked, word in zip(waiting, self._read_statuses([t.result.id for t in waiting]), strict=True):
             tracked.started = tracked.started or word in RUNNING
+            tracked.word = word
             tracked.result = self._result(tracked, word)
         return self._snapshot()
+
+    def add_details(self, snapshot: Snapshot) -> Snapshot:
+        """What `GET /v1/api/status/details` lists for the tests this run left in `error`, as their message."""
+        errored = [tracked for tracked in self.tracked if tracked.result.status is TestStatus.FAILED and tracked.word == "error"]
+        if not errored:
+            return snapshot
+        try:
+            body = self.client.get("/v1/api/status/details", what="the status details")
+        except VendorError as exc:  # details are a bonus: the verdict stands without them
+            self.reporter.warning(f"Could not read TestCLIX's status details: {exc}")
+            return snapshot
+        items = error_items(body)
+        for tracked in errored:
+            if items.get(tracked.result.id):
+                tracked.result = replace(tracked.result, message=f"TestCLIX reports the test failed: {items[tracked.result.id]}")
+        return replace(snapshot, tests=tuple(tracked.result for tracked in self.tracked))
 
     def _execute(self, test: TestResult) -> tuple[TestResult, bool]:
         """Execute one test; returns it and whether this run visibly started. The execute call's own
@@ -127,6 +158,8 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
 
     def _result(self, tracked: TrackedTest, word: str) -> TestResult:
         test = tracked.result
+        if word in AT_REST:
+            return _at_rest(test, word, started=tracked.started)
         status = self.status_words(word)
         if status in (TestStatus.PASSED, TestStatus.FAILED) and not (tracked.started or _new_result(tracked.before, word)):
             # This run never showed as queued or processing, and the result may be
@@ -141,8 +174,6 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
                 message = NOT_RECORDED_MESSAGE
             case _ if word in RUNNING:
                 message = f"TestCLIX shows the test {word}"
-            case _ if word in AT_REST:
-                message = f"TestCLIX shows '{word}': this run has not visibly started"
             case _:
                 message = f"TestCLIX shows the status '{word}', which this action does not know"
         return replace(test, status=status, message=message)
@@ -168,6 +199,43 @@ def _new_result(before: str, word: str) -> bool:
     """Whether `word` must come from this run: the test was at rest before the
     execute (not read, queued or processing) and now shows something else."""
     return bool(before) and before not in RUNNING and word != before
+
+
+def _at_rest(test: TestResult, word: str, *, started: bool) -> TestResult:
+    """A test showing a word that is no run's result. Before this run visibly started it is the state the run
+    began from; after, the run is over and the word is what the docs give it."""
+    if not started:
+        return replace(test, status=TestStatus.PENDING, message=f"TestCLIX shows '{word}': this run has not visibly started")
+    if word == ACKNOWLEDGED:
+        # A passing run turns an acknowledged error into `pass` ("Test recovered"); still acknowledged, it did not pass.
+        return replace(
+            test,
+            status=TestStatus.FAILED,
+            message="TestCLIX still shows 'acknowledged' after this run: a passing run would have turned it to 'pass', so this run failed.",
+        )
+    return replace(
+        test,
+        status=TestStatus.ERRORED,
+        message=f"TestCLIX shows '{word}' after this run: a test at rest, not how the run ended; check the test's History in TestCLIX.",
+    )
+
+
+def error_items(body: object) -> dict[str, str]:
+    """Test id -> what `GET /v1/api/status/details` says of it under `tests.error.items`. The items' shape is
+    undocumented (the docs' example lists none), so anything unreadable gives nothing, never an error."""
+    tests = body.get("tests") if isinstance(body, dict) else None
+    error = tests.get("error") if isinstance(tests, dict) else None
+    items = error.get("items") if isinstance(error, dict) else None
+    found: dict[str, str] = {}
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict):
+            continue
+        lowered = {str(key).lower(): value for key, value in item.items()}
+        test_id = next((lowered[key.lower()] for key in DETAIL_ID_KEYS if isinstance(lowered.get(key.lower()), str)), "")
+        texts = [str(lowered[key]) for key in DETAIL_TEXT_KEYS if isinstance(lowered.get(key), str | int | float) and str(lowered[key]).strip()]
+        if test_id and texts:
+            found[test_id] = " - ".join(dict.fromkeys(text.strip() for text in texts))[:MAX_DETAIL_TEXT]
+    return found
 
 
 def _status_word(answer: object, what: str) -> str:
