@@ -1,5 +1,6 @@
 # The action's image. GitHub runs it as root with the workspace as working directory.
 FROM python:3.13-slim
+# The release builds on this tag's digest as pinned in base.Dockerfile; anywhere else the tag is what gets pulled.
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

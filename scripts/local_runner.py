@@ -86,8 +86,11 @@ class ActionRun:
     max_rss_kib: int  # the child's peak resident memory (for `docker run`, the docker client's)
 
 
-def run_action(inputs: Mapping[str, str], *, image: str | None, workspace_files: Mapping[str, int] | None = None) -> ActionRun:
-    """Run the action once with `inputs`, in the Docker image `image` or (None) as `python entrypoint.py`.
+def run_action(
+    inputs: Mapping[str, str], *, image: str | None, workspace_files: Mapping[str, int] | None = None, platform: str | None = None
+) -> ActionRun:
+    """Run the action once with `inputs`, in the Docker image `image` (for `platform`, e.g. linux/arm64, if given) or
+    (None) as `python entrypoint.py`.
 
     Like the runner: inputs as INPUT_<NAME> (upper-cased, hyphens kept), GITHUB_OUTPUT and
     GITHUB_STEP_SUMMARY as files that a Docker action sees under /github/file_commands.
@@ -116,7 +119,7 @@ def run_action(inputs: Mapping[str, str], *, image: str | None, workspace_files:
             command = ["docker", "run", "--rm", "--network", "host", "--workdir", CONTAINER_WORKSPACE]
             command += ["--volume", f"{workspace}:{CONTAINER_WORKSPACE}", "--volume", f"{files}:{CONTAINER_FILE_COMMANDS}"]
             command += [part for name in sorted(environ) for part in ("--env", name)]  # values come from env, not argv
-            command += [image]
+            command += [*(["--platform", platform] if platform else []), image]
             cwd, env = ROOT, {**os.environ, **environ}
         log_path = Path(temp, "log")
         with log_path.open("w") as log:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
+from suiterun import __version__
 from suiterun.interface import INPUTS
 from tests.support import ROOT, sandbox_url
 
@@ -119,4 +120,4 @@ def test_help_lists_every_input_the_exit_codes_and_where_the_key_comes_from(inst
             assert f"--{item.name} " in done.stdout, item.name
     assert "SUITERUN_API_KEY" in done.stdout and "3  a vendor, network or timeout error" in done.stdout
     version = suiterun(installed, tmp_path, "--version")
-    assert version.stdout.strip() == "suiterun 1.0.0"
+    assert version.stdout.strip() == f"suiterun {__version__}"
