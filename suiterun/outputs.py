@@ -98,6 +98,21 @@ def step_outputs(outcome: Outcome, summary: str, reports: Mapping[str, str] = NO
         "junit-file": reports["junit-file"],
         "ctrf-file": reports["ctrf-file"],
         "build-id": outcome.snapshot.build.build_id if outcome.snapshot.build else "",
+        **history_outputs(outcome),
+    }
+
+
+def history_outputs(outcome: Outcome) -> dict[str, str]:
+    """The counts against the baseline (0 without a history, but flaky: a pass on a retry is flaky without one too), and
+    the failed tests by identity."""
+    comparison = outcome.comparison
+    tests = outcome.snapshot.tests
+    return {
+        "new-failures": str(comparison.new if comparison else 0),
+        "known-failures": str(comparison.known if comparison else 0),
+        "flaky": str(sum(test.history == "flaky" for test in tests)),
+        "fixed": str(comparison.fixed if comparison else 0),
+        "failed-tests": ",".join(dict.fromkeys(test.identity for test in tests if test.is_failure and test.identity)),
     }
 
 

@@ -237,14 +237,14 @@ def clean_report_files(inputs: Inputs, workspace: Path) -> ReportFiles:
 def clean_history(inputs: Inputs, context: CIContext, reports: ReportFiles) -> HistorySettings | None:
     """history-file: a file in the workspace (it may exist: it is read), not one of the report files."""
     keep = parse_whole_number("history-size", inputs.get("history-size"), low=1, high=MAX_RUNS)
+    # A pull request is compared with the branch it goes into; any other run with its own branch.
+    branch = inputs.get("baseline-branch") or context.base_branch or context.git.branch
     path = parse_workspace_path("history-file", inputs.get("history-file"), context.workspace)
     if path is None:
         return None
     for name, report in (("junit-file", reports.junit), ("ctrf-file", reports.ctrf)):
         if report == path:
             raise InputError(f"Inputs 'history-file' and '{name}' name the same file '{path.as_posix()}'; give the history a file of its own.")
-    # A pull request is compared with the branch it goes into; any other run with its own branch.
-    branch = inputs.get("baseline-branch") or context.base_branch or context.git.branch
     return HistorySettings(path, keep, branch)
 
 

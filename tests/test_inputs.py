@@ -93,7 +93,7 @@ BAD_INPUTS = [
     ({"poll-interval": "500ms"}, "Input 'poll-interval' must be a duration"),
     ({"poll-interval": "0s"}, "Input 'poll-interval' must be at least 1s"),
     ({"timeout": "10s", "poll-interval": "15s"}, "Input 'poll-interval' (15s) must be shorter than 'timeout' (10s)"),
-    ({"fail-on": "sometimes"}, "Input 'fail-on' has unsupported value 'sometimes', expected one of: failure, error, never"),
+    ({"fail-on": "sometimes"}, "Input 'fail-on' has unsupported value 'sometimes', expected one of: failure, new-failures, error, never"),
     ({"wait": "yes"}, "Input 'wait' must be true or false (in any case), got 'yes'"),
     ({"job-summary": "nope"}, "Input 'job-summary' must be true or false"),
     ({"suites": "", "tests": ""}, "Autosana needs input 'suites' (suite ids), 'tests' (flow ids) or 'labels', or a build to upload"),

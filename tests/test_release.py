@@ -168,6 +168,7 @@ def git(root: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@example.com", *args], check=True, capture_output=True)
 
 
+@pytest.mark.io  # a local fake server
 def test_check_and_tag_moves_read_the_repositorys_tags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "suiterun").mkdir()
     (tmp_path / "suiterun/__init__.py").write_text(INIT, encoding="utf-8")
@@ -343,6 +344,7 @@ def serving(fake: Fake) -> Iterator[str]:
 RUNS_PATH = f"/repos/acme/tests/actions/workflows/ci.yml/runs?head_sha={SHA}&branch=main&event=push&per_page=100"
 
 
+@pytest.mark.io  # a local fake server
 def test_ci_passed_asks_githubs_api_for_the_commits_ci_runs_on_main(capsys: pytest.CaptureFixture[str]) -> None:
     fake = Fake({f"GET {RUNS_PATH}": (200, json.dumps({"workflow_runs": [run(SHA, 9)]}).encode(), "application/json")})
     with serving(fake) as url:
@@ -351,6 +353,7 @@ def test_ci_passed_asks_githubs_api_for_the_commits_ci_runs_on_main(capsys: pyte
     assert [(method, path, auth) for method, path, auth, _ in fake.seen] == [("GET", RUNS_PATH, "Bearer ghs_token")]
 
 
+@pytest.mark.io  # a local fake server
 def test_ci_passed_stops_when_the_api_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     with serving(Fake({f"GET {RUNS_PATH}": (403, b"{}", "application/json")})) as url:
         code = release.main(["ci-passed", SHA], {"GITHUB_API_URL": url, "GITHUB_REPOSITORY": "acme/tests", "GH_TOKEN": "ghs_token"})
@@ -371,6 +374,7 @@ PUSHED = f"ghcr.io/suiterun/ai-test-suites@sha256:{hashlib.sha256(INDEX).hexdige
 PUSHED_PATH = f"/v2/suiterun/ai-test-suites/manifests/sha256:{hashlib.sha256(INDEX).hexdigest()}"
 
 
+@pytest.mark.io  # a local fake server
 def test_a_public_image_passes_the_anonymous_pull_check(capsys: pytest.CaptureFixture[str]) -> None:
     fake = Fake({f"GET {TOKEN_PATH}": (200, b'{"token": "anonymous"}', "application/json"), f"GET {MANIFEST_PATH}": (200, INDEX, INDEX_TYPE)})
     with serving(fake) as url:
@@ -390,6 +394,7 @@ def test_a_public_image_passes_the_anonymous_pull_check(capsys: pytest.CaptureFi
         (200, 404, "HTTP 404"),  # that digest was never pushed
     ],
 )
+@pytest.mark.io  # a local fake server
 def test_an_image_users_cannot_pull_stops_the_release(
     token_status: int, manifest_status: int, reason: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -403,6 +408,7 @@ def test_an_image_users_cannot_pull_stops_the_release(
     )
 
 
+@pytest.mark.io  # a local fake server
 def test_an_unreachable_registry_stops_the_release() -> None:
     with socket.socket() as unused:  # a port that was free a moment ago: nothing listens there
         unused.bind(("127.0.0.1", 0))
@@ -411,6 +417,7 @@ def test_an_unreachable_registry_stops_the_release() -> None:
         release.check_public_image(IMAGE, f"http://127.0.0.1:{port}")
 
 
+@pytest.mark.io  # a local fake server
 def test_tag_image_stores_the_verified_manifest_byte_for_byte_under_each_tag(capsys: pytest.CaptureFixture[str]) -> None:
     answers = {f"GET {PUSH_TOKEN_PATH}": (200, b'{"token": "pusher"}', "application/json"), f"GET {PUSHED_PATH}": (200, INDEX, INDEX_TYPE)}
     answers |= {f"PUT /v2/suiterun/ai-test-suites/manifests/{tag}": (201, b"", "text/plain") for tag in ("1.2.3", "1", "latest")}
@@ -427,6 +434,7 @@ def test_tag_image_stores_the_verified_manifest_byte_for_byte_under_each_tag(cap
     assert {body for method, _, _, body in fake.seen if method == "PUT"} == {INDEX}
 
 
+@pytest.mark.io  # a local fake server
 def test_tag_image_sets_no_tag_when_the_registry_answers_another_manifest() -> None:
     fake = Fake({f"GET {PUSH_TOKEN_PATH}": (200, b'{"token": "pusher"}', "application/json"), f"GET {PUSHED_PATH}": (200, INDEX + b" ", INDEX_TYPE)})
     with serving(fake) as url, pytest.raises(release.ReleaseError, match="a manifest of another digest; no tag was set"):
@@ -434,6 +442,7 @@ def test_tag_image_sets_no_tag_when_the_registry_answers_another_manifest() -> N
     assert [method for method, *_ in fake.seen] == ["GET", "GET"]
 
 
+@pytest.mark.io  # a local fake server
 def test_tag_image_without_push_rights_says_what_the_job_needs() -> None:
     refusal = r"Could not tag .* as 1\.2\.3 \(HTTP 404\); the job needs `packages: write`"
     with serving(Fake({})) as url, pytest.raises(release.ReleaseError, match=refusal):
