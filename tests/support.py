@@ -24,6 +24,8 @@ from suiterun.clock import Clock
 from suiterun.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
+# The user's documentation: the README and every page under docs/ (the tests check examples, tables and links across all).
+DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 GITHUB_SHA = "0123456789abcdef0123456789abcdef01234567"  # the commit every test run pretends to build
 
 

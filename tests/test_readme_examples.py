@@ -1,4 +1,4 @@
-"""Every workflow example in the README runs against the sandbox as written (README: Trying it against the sandbox).
+"""Every workflow example in the README and docs/ runs against the sandbox as written (docs/sandbox.md).
 
 A step that `uses:` the action is run with its `with:` inputs, after the defaults of action.yml, with api-url
 pointed at the sandbox and each `${{ }}` expression given the value a workflow would: secrets hold sandbox keys.
@@ -20,9 +20,9 @@ from sandbox.scenarios import FAULTS, SCRIPTS
 from sandbox.server import SandboxServer
 from suiterun import cli
 from suiterun.registry import ADAPTERS
-from tests.support import ROOT, run_in_process, sandbox_url
+from tests.support import DOC_PAGES, ROOT, run_in_process, sandbox_url
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCUMENTATION = "\n".join(page.read_text(encoding="utf-8") for page in DOC_PAGES)
 ACTION_INPUTS: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
 USES = re.compile(r"suiterun/ai-test-suites(/composite)?@")
 EXPRESSION = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
@@ -38,7 +38,7 @@ VALUES = {
 
 
 def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README, re.M | re.S)
+    return re.findall(rf"^```{language}\n(.*?)^```", DOCUMENTATION, re.M | re.S)
 
 
 def action_steps(node: Any, matrix: dict[str, Any]) -> list[tuple[dict[str, str], dict[str, Any]]]:
@@ -61,7 +61,7 @@ def evaluate(text: str, matrix: dict[str, Any]) -> str:
             return "sandbox-pass"
         if expression.startswith("matrix.") and expression not in VALUES:
             return str(matrix.get(expression.removeprefix("matrix."), ""))  # a missing field is empty, as in GitHub
-        assert expression in VALUES, f"README example uses ${{{{ {expression} }}}}: give it a value in VALUES"
+        assert expression in VALUES, f"An example uses ${{{{ {expression} }}}}: give it a value in VALUES"
         return VALUES[expression]
 
     return EXPRESSION.sub(value, text)
@@ -75,13 +75,13 @@ def built(path: Path) -> None:
     path.write_bytes(b"a build the job made")
 
 
-def test_the_readme_has_an_example_for_every_vendor() -> None:
+def test_the_documentation_has_an_example_for_every_vendor() -> None:
     vendors = {evaluate(given["vendor"], matrix) for given, matrix in EXAMPLES}
     assert vendors == set(ADAPTERS)
 
 
 @pytest.mark.parametrize(("given", "matrix"), EXAMPLES, ids=lambda value: "-".join(sorted(value))[:60] if value else "")
-def test_a_readme_example_runs_against_the_sandbox(given: dict[str, str], matrix: dict[str, Any], sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_a_documented_example_runs_against_the_sandbox(given: dict[str, str], matrix: dict[str, Any], sandbox: SandboxServer, tmp_path: Path) -> None:
     for template in blocks("jinja"):
         first = template.splitlines()[0]
         if named := re.fullmatch(r"\{#\s*(\S+)\s*#\}", first):
@@ -97,7 +97,7 @@ def test_a_readme_example_runs_against_the_sandbox(given: dict[str, str], matrix
     assert run.outputs["status"] in ("passed", "triggered", "uploaded"), run.log
 
 
-SANDBOX_GUIDE = README.split("## Trying it against the sandbox")[1].split("\n## ")[0]
+SANDBOX_GUIDE = (ROOT / "docs/sandbox.md").read_text(encoding="utf-8")
 
 
 def test_the_sandbox_guide_lists_every_scenario_and_fault() -> None:
@@ -111,26 +111,27 @@ def test_the_sandbox_guide_gives_each_scenarios_number_of_tests() -> None:
 
 
 def command_lines() -> list[list[str]]:
-    """The arguments after `suiterun run` of every command in the README's shell, YAML and Groovy blocks."""
-    text = "\n".join(blocks("sh") + blocks("yaml") + blocks("groovy")).replace("\\\n", " ")
+    """The arguments after `suiterun run` of every command in the shell, PowerShell, YAML and Groovy blocks."""
+    text = "\n".join(blocks("sh") + blocks("powershell") + blocks("yaml") + blocks("groovy")).replace("\\\n", " ")
     found = []
     for line in text.splitlines():
         if "suiterun run --" in line:
             command = line.split("suiterun run", 1)[1].split("'")[0]  # a Groovy sh '...' ends at its quote
-            if shlex.split(command) not in found:  # the same command in the shell, GitLab and Jenkins examples: once
-                found.append(shlex.split(command))
+            args = shlex.split(command, comments=True)
+            if args not in found:  # the same command in the shell, GitLab and Jenkins examples: once
+                found.append(args)
     return found
 
 
 COMMANDS = command_lines()
 
 
-def test_the_readme_shows_the_command() -> None:
+def test_the_documentation_shows_the_command() -> None:
     assert len(COMMANDS) >= 3
 
 
 @pytest.mark.parametrize("args", COMMANDS, ids=lambda args: " ".join(args)[:60])
-def test_a_readme_command_runs_against_the_sandbox(
+def test_a_documented_command_runs_against_the_sandbox(
     args: list[str], sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vendor = args[args.index("--vendor") + 1]

@@ -57,8 +57,7 @@ INIT = '"""The package."""\n\n__version__ = "0.2.0"\n'
 
 
 def project_files() -> dict[str, str]:
-    pages = ["README.md", *(str(path.relative_to(ROOT)) for path in (ROOT / "docs").glob("**/*.md"))]
-    return {path: (ROOT / path).read_text(encoding="utf-8") for path in ["suiterun/__init__.py", "CHANGELOG.md", *pages]}
+    return {path: (ROOT / path).read_text(encoding="utf-8") for path in ["suiterun/__init__.py", "CHANGELOG.md", *release.documentation_pages(ROOT)]}
 
 
 # --- prepare: the version bump on main ---
