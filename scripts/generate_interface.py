@@ -63,8 +63,8 @@ def quoted(text: str) -> str:
 def composite(action: dict[str, Any]) -> str:
     lines = [
         f"# {HEADER}",
-        "# The composite variant: the same action without Docker, for macOS, Windows and self-hosted runners (README: Other",
-        "# runners and CI systems). It runs the engine from this checkout on the runner's Python, with the packages of a",
+        "# The composite variant: the same action without Docker, for macOS, Windows and self-hosted runners",
+        "# (docs/other-runners.md). It runs the engine from this checkout on the runner's Python, with the packages of a",
         "# virtual environment it keeps in the runner's tool cache and the Actions cache (composite/install.py).",
         f"name: {quoted(action['name'] + ' (composite)')}",
         f"description: {quoted(action['description'] + ' Without Docker: any runner with Python 3.11+.')}",

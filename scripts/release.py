@@ -1,4 +1,4 @@
-"""The release's decisions and file changes, for maintainers and .github/workflows/release.yml (stdlib only; README: Releasing).
+"""The release's decisions and file changes, for maintainers and .github/workflows/release.yml (stdlib only; CONTRIBUTING.md: Releasing).
 
   release.py prepare X.Y.Z|major|minor|patch    on a branch for main: set suiterun.__version__, turn CHANGELOG.md's
                                                 Unreleased entries into the version's section, and point every

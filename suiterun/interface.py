@@ -40,7 +40,7 @@ INPUTS: tuple[Input, ...] = (
     Input("matrix", "The job's matrix values as a JSON object, shown in the comment and keeping one comment per matrix entry. Leave the default. Default: the job's matrix (toJSON(matrix)).", "${{ toJSON(matrix) }}", False),
     Input("junit-file", "Write a JUnit XML report of the results to this path, relative to the workspace (parent folders are created; an existing file is an error). Default: none.", "", False),
     Input("ctrf-file", "Write a CTRF JSON report (https://ctrf.io) of the results to this path, relative to the workspace (parent folders are created; an existing file is an error). Default: none.", "", False),
-    Input("summary-template", "Path, relative to the workspace, of your own Jinja template for the job summary (context and filters in the README, Custom templates). Default: the built-in template.", "", False),
+    Input("summary-template", "Path, relative to the workspace, of your own Jinja template for the job summary (context and filters in docs/reporting.md, Custom templates). Default: the built-in template.", "", False),
     Input("comment-template", "Path, relative to the workspace, of your own Jinja template for the pull request comment (same context and filters). Default: the built-in template.", "", False),
     Input("bundle-id", "autosana: mobile app bundle identifier, with platform. Autosana needs app-id, or bundle-id with platform.", "", False),
     Input("platform", "autosana: ios, android, or chrome-extension (upload only), with bundle-id.", "", False),

@@ -207,7 +207,7 @@ def _template_line(exc: BaseException, filename: str | None) -> int | None:
 
 
 def template_context(outcome: Outcome, github: CIContext, *, matrix: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The documented context every template (built-in or the user's) receives (README: Custom templates)."""
+    """The documented context every template (built-in or the user's) receives (docs/reporting.md: Custom templates)."""
     snapshot = outcome.snapshot
     tests = [dataclasses.asdict(test) for test in snapshot.tests]
     return {

@@ -4,7 +4,7 @@ Vendor text is redacted where it enters (the HTTP client, before any cutting or
 escaping) and again where anything leaves (log, outputs, summary, comment, report
 files). The second pass also knows the forms a secret takes once escaped or
 encoded (URL, JSON, XML/HTML, Markdown, base64), so an echo the vendor or a sink
-transformed is still caught. What it cannot catch, the README says (Security).
+transformed is still caught. What it cannot catch, docs/security.md says.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ from .base import Reporter
 
 # Which files each platform takes (from the vendor's CI action): a zipped .app is an iOS simulator build. Its CLI
 # refuses an .aab ("Upload a universal .apk"), its action lists it: kept, since a refusal by Autosana is a clear
-# error while one by us would block a format its CI endpoint may take (the README says an .apk is the safe choice).
+# error while one by us would block a format its CI endpoint may take (docs/vendors/autosana.md says an .apk is the safe choice).
 EXTENSIONS = {"android": (".apk", ".aab"), "ios": (".ipa", ".zip"), "chrome-extension": (".zip",)}
 # A confirm of an .ipa waits for Autosana to re-sign it (up to 15 minutes, per the vendor's CI action): one request,
 # bounded by `timeout` like everything else, with no retry (it creates the build).
