@@ -195,6 +195,8 @@ def compare(outcome: Outcome, settings: HistorySettings, history: History) -> Ou
         past = past_results(identity(test.identity), baseline) if test.identity else []
         judged = label(test.status, past, retried=test.retries > 0)
         tests.append(replace(test, history=judged.value, baseline="".join(reversed(past[:FLIP_WINDOW]))))
+    if not any(test.identity for test in tests):  # nothing to compare (Test-Lab, a run that ended before any test)
+        return outcome
     count = {kind: sum(test.history == kind for test in tests) for kind in Label}
     comparison = Comparison(
         settings.baseline_branch, len(baseline), new=count[Label.NEW], known=count[Label.KNOWN], flaky=count[Label.FLAKY], fixed=count[Label.FIXED]
