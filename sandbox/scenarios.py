@@ -90,6 +90,15 @@ ALARM = _tests(("Checkout with expired card", FAIL, "Expected the error 'Card ex
 SCRIPTS: dict[str, Script] = {
     "pass": Script(PASSING),
     "mixed": Script(MIXED),
+    # `mixed`, one change later (the history's story): login broke, the expired card still fails, the reset screen works.
+    "mixed-next": Script(
+        _tests(
+            ("Login with valid credentials", FAIL, "The dashboard never loaded after signing in."),
+            ("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."),
+            ("Reset password", PASS, "The reset e-mail was sent."),
+            ("Add to cart", PASS, "Cart badge shows 1 item."),
+        )
+    ),
     "terminated": Script(_tests(("Login", TERMINATED, ""), ("Checkout", TERMINATED, ""))),
     "group-error": Script(PASSING, extra={"group_error": "Smoke"}),
     "counter-mismatch": Script(PASSING, extra={"claim_total": "5"}),

@@ -23,13 +23,15 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from suiterun.results import TestStatus
+from suiterun.context import CIContext
+from suiterun.results import Comparison, Outcome, TestResult, TestStatus, plural
 
 VERSION = 1
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a larger file is refused unread; the writer keeps below it
@@ -152,10 +154,90 @@ def label(status: TestStatus, past: Sequence[str], *, retried: bool = False) -> 
     return Label.NONE
 
 
+_ICONS = {PASSED: "✅", RETRIED: "🔁", FAILED: "❌", ERRORED: "⚠️"}
+
+
 def strip(past: Sequence[str]) -> str:
-    """The last FLIP_WINDOW baseline results, oldest first, as icons: the pattern a reviewer reads at a glance."""
-    icons = {PASSED: "✅", RETRIED: "🔁", FAILED: "❌", ERRORED: "⚠️"}
-    return "".join(icons[code] for code in reversed(past[:FLIP_WINDOW]))
+    """The last FLIP_WINDOW baseline results (most recent first), oldest first as icons: the pattern a reviewer reads at
+    a glance."""
+    return pattern("".join(reversed(past[:FLIP_WINDOW])))
+
+
+def pattern(codes: str) -> str:
+    """Result codes (a test's `baseline`, oldest first) as icons; the templates' `pattern` filter."""
+    return "".join(_ICONS.get(code, "") for code in codes)
+
+
+# --- This run against its baseline ---
+
+# The order failures are listed and annotated in: the ones this change may have caused first.
+_FAILURE_ORDER = {Label.NEW: 0, Label.NONE: 0, Label.KNOWN: 1, Label.FLAKY: 2}
+
+
+def new_first(tests: Iterable[TestResult]) -> list[TestResult]:
+    """`tests` with new failures first, then known, then flaky (a stable sort: without a history, as they came)."""
+    return sorted(tests, key=lambda test: _FAILURE_ORDER.get(Label(test.history), 0))
+
+
+def comparison_line(comparison: Comparison) -> str:
+    """`Compared with main (12 earlier runs): 2 new failures, 1 known, 1 flaky, 1 fixed`, for the log."""
+    earlier = plural(comparison.runs, "earlier run") if comparison.runs else "no earlier runs yet"
+    counts = f"{plural(comparison.new, 'new failure')}, {comparison.known} known, {comparison.flaky} flaky, {comparison.fixed} fixed"
+    return f"Compared with {comparison.branch or 'no branch'} ({earlier}): {counts}"
+
+
+def compare(outcome: Outcome, settings: HistorySettings, history: History) -> Outcome:
+    """Each test labelled against its baseline results (a test without an identity has none: its failure is new), with
+    its last FLIP_WINDOW of them; and the counts the summary and the outputs show."""
+    baseline = history.baseline(settings.baseline_branch)
+    tests = []
+    for test in outcome.snapshot.tests:
+        past = past_results(identity(test.identity), baseline) if test.identity else []
+        judged = label(test.status, past, retried=test.retries > 0)
+        tests.append(replace(test, history=judged.value, baseline="".join(reversed(past[:FLIP_WINDOW]))))
+    if not any(test.identity for test in tests):  # nothing to compare (Test-Lab, a run that ended before any test)
+        return outcome
+    count = {kind: sum(test.history == kind for test in tests) for kind in Label}
+    comparison = Comparison(
+        settings.baseline_branch, len(baseline), new=count[Label.NEW], known=count[Label.KNOWN], flaky=count[Label.FLAKY], fixed=count[Label.FIXED]
+    )
+    return replace(outcome, snapshot=replace(outcome.snapshot, tests=tuple(tests)), comparison=comparison)
+
+
+def record(outcome: Outcome, *, time: str, branch: str, commit: str, pull_request: int | None, run_url: str) -> RecordedRun:
+    """This run as the file keeps it: each test with an identity, by its result (a test not finished is `.`)."""
+    results = {identity(test.identity): result_code(test.status, retried=test.retries > 0) for test in outcome.snapshot.tests if test.identity}
+    return RecordedRun(time, branch, commit, pull_request, run_url, outcome.status.value, results)
+
+
+def open_history(settings: HistorySettings, vendor: str, workspace: Path, warn: Callable[[str], None]) -> History:
+    """The history before the run; a file that cannot be used is a warning, and the run is judged as with none."""
+    try:
+        return load(workspace / settings.path, vendor)
+    except HistoryError as exc:
+        warn(
+            f"History file '{settings.path.as_posix()}' cannot be used: {exc}. This run is compared with no earlier runs "
+            "(every failure counts as new), and the file is written anew."
+        )
+        return History(vendor)
+
+
+def update(outcome: Outcome, settings: HistorySettings, history: History, context: CIContext, warn: Callable[[str], None]) -> Outcome:
+    """After the run: the outcome compared with the baseline, and the file written back with this run added."""
+    compared = compare(outcome, settings, history)
+    run = record(
+        compared,
+        time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        branch=context.git.branch,
+        commit=context.git.commit_sha,
+        pull_request=context.pull_request,
+        run_url=context.run_url or context.job_url,
+    )
+    try:
+        save(context.workspace / settings.path, history.appended(run, keep=settings.keep))
+    except OSError as exc:
+        warn(f"Could not write history file '{settings.path.as_posix()}' ({exc.strerror or exc}); the next run has no record of this one.")
+    return compared
 
 
 # --- The file ---

@@ -16,8 +16,9 @@ import requests
 
 from suiterun.clock import Clock, SystemClock
 from suiterun.context import CIContext
-from suiterun.engine import RunState, run_action
+from suiterun.engine import RunReporter, RunState, run_action
 from suiterun.errors import ActionError, InputError, TimeoutReached
+from suiterun.history import History, open_history
 from suiterun.inputs import Inputs
 from suiterun.outputs import Phrase, publish
 from suiterun.registry import ADAPTERS
@@ -59,12 +60,15 @@ def execute(
     workflow.mask(inputs.get("github-token"))
     state = RunState(vendor=_vendor_title(inputs))
     reporting = Reporting()  # until the inputs are read: what a run with wrong inputs reports with
+    history: History | None = None
     # A cancelled job stops the step with SIGINT or SIGTERM: both end the wait
     # below as KeyboardInterrupt, so the summary and outputs are still written.
     previous_sigterm = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         settings = Settings.from_environ(environ, workflow.context)
         reporting = settings.reporting
+        if reporting.history:  # read before the run; written back with it by publish (not on an input error: nothing ran)
+            history = open_history(reporting.history, settings.adapter.name, workflow.context.workspace, RunReporter(workflow, state).warning)
         outcome = run_action(settings, session=session or requests.Session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
     except TimeoutReached as exc:
         outcome = _error_outcome(state, str(exc), clock, status=RunStatus.TIMEOUT)
@@ -79,7 +83,7 @@ def execute(
     finally:
         signal.signal(signal.SIGTERM, previous_sigterm)
     try:
-        outcome = publish(outcome, workflow=workflow, reporting=reporting, clock=clock, phrase=phrase)
+        outcome = publish(outcome, workflow=workflow, reporting=reporting, clock=clock, phrase=phrase, history=history)
     except Exception as exc:
         workflow.error(f"Could not write the results ({type(exc).__name__}: {exc}).")
         return ExitCode.ERROR

@@ -12,10 +12,12 @@ from typing import Any
 from suiterun.annotations import annotate_failures
 from suiterun.clock import Clock
 from suiterun.comment import post_comment
+from suiterun.context import CIContext
 from suiterun.errors import InputError
+from suiterun.history import History, HistorySettings, comparison_line, new_first, update
 from suiterun.render import SUMMARY_OUTPUT_LIMIT, SUMMARY_TEMPLATE, TemplateError, TemplateSource, render_summary
 from suiterun.reports import write_reports
-from suiterun.results import Outcome, RunStatus, TestStatus, Verdict, fails_step, plural
+from suiterun.results import Outcome, RunStatus, TestStatus, Verdict, plural
 from suiterun.settings import Reporting
 from suiterun.text import format_duration
 from suiterun.workflow import Workflow
@@ -29,13 +31,17 @@ NO_REPORTS = {"junit-file": "", "ctrf-file": ""}
 Phrase = Callable[[str], str]
 
 
-def publish(outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock: Clock, phrase: Phrase) -> Outcome:
-    """Write the report files, log the result, set every output, write the job summary,
-    annotate failures and comment. Returns the outcome, turned into an error when a
-    report file or the user's template could not be written (its message in the door's terms, by `phrase`)."""
-    # Secrets out of every text, once, before any of it is escaped, encoded or cut.
+def publish(
+    outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock: Clock, phrase: Phrase, history: History | None = None
+) -> Outcome:
+    """Compare with the history and write it back, write the report files, log the result, set every output, write
+    the job summary, annotate failures and comment. Returns the outcome, turned into an error when a report file or
+    the user's template could not be written (its message in the door's terms, by `phrase`)."""
+    # Secrets out of every text, once, before any of it is escaped, encoded or cut (the history file included).
     outcome = workflow.secrets.clean(outcome)
     context = workflow.context
+    if reporting.history and history is not None:
+        outcome = update_history(outcome, reporting.history, history, context, workflow)
     matrix = reporting.matrix
     try:
         reports = write_reports(outcome, reporting.reports, workspace=context.workspace, stop_ms=round(time.time() * 1000), redact=workflow.redact)
@@ -58,9 +64,18 @@ def publish(outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock
     workflow.set_outputs(step_outputs(outcome, summary_output, reports))
     if reporting.job_summary:
         workflow.write_summary(summary)
-    annotate_failures(outcome, workflow, step_fails=fails_step(outcome, reporting.fail_on))
+    annotate_failures(outcome, workflow, fail_on=reporting.fail_on)
     post_comment(outcome, reporting, workflow, clock=clock)
     return outcome
+
+
+def update_history(outcome: Outcome, settings: HistorySettings, history: History, context: CIContext, workflow: Workflow) -> Outcome:
+    """The outcome compared with the history, which is written back; a failure to write it is a warning of this run."""
+    problems: list[str] = []
+    compared = update(outcome, settings, history, context, problems.append)
+    for problem in problems:
+        workflow.warning(problem, title="History")
+    return replace(compared, warnings=(*compared.warnings, *problems))
 
 
 def log_result(outcome: Outcome, workflow: Workflow) -> None:
@@ -72,10 +87,13 @@ def log_result(outcome: Outcome, workflow: Workflow) -> None:
             f"  {plural(counts.total, 'test')}: {counts.passed} passed, {counts.failed} failed, {counts.errored} errored, "
             f"{counts.skipped} skipped, {counts.pending} pending, in {format_duration(outcome.duration)}"
         )
-    for test in outcome.snapshot.failures:
+    if outcome.comparison:
+        workflow.info(f"  {comparison_line(outcome.comparison)}")
+    for test in new_first(outcome.snapshot.failures):
         message = f": {test.message}" if test.message else ""
         link = f" {test.url}" if test.url else ""
-        workflow.info(f"  {test.status.value.upper()} {test.name}{message}{link}")
+        label = f" [{test.history}]" if test.history else ""
+        workflow.info(f"  {test.status.value.upper()}{label} {test.name}{message}{link}")
     if outcome.snapshot.run_url:
         workflow.info(f"  Run: {outcome.snapshot.run_url}")
 

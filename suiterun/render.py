@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from suiterun.concurrency import Overdue, call_within
 from suiterun.context import CIContext
 from suiterun.errors import InputError
+from suiterun.history import new_first, pattern
 from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from suiterun.text import format_duration, format_size, markdown_inline, one_line, safe_url
 
@@ -116,7 +117,8 @@ def duration(seconds: float | None) -> str:
 def environment(directory: Path) -> BoundedEnvironment:
     from suiterun.jinja_sandbox import bounded_environment  # noqa: PLC0415 - Jinja loads only when a template is rendered
 
-    return bounded_environment(directory, filters={"md": markdown_inline, "url": safe_url, "duration": duration, "icon": icon})
+    filters: dict[str, Callable[..., Any]] = {"md": markdown_inline, "url": safe_url, "duration": duration, "icon": icon, "pattern": pattern}
+    return bounded_environment(directory, filters=filters)
 
 
 def load_template(source: TemplateSource) -> jinja2.Template:
@@ -217,7 +219,8 @@ def template_context(outcome: Outcome, github: CIContext, *, matrix: Mapping[str
         "reason": outcome.verdict.reason,
         "counts": dataclasses.asdict(snapshot.counts),
         "tests": tests,
-        "failures": [test for test in tests if _is_failure(test)],
+        "failures": [dataclasses.asdict(test) for test in new_first(snapshot.failures)],  # new failures first
+        "comparison": dataclasses.asdict(outcome.comparison) if outcome.comparison else None,
         "omitted": {"tests": 0, "failures": 0},
         "problems": list(snapshot.problems),
         "warnings": list(outcome.warnings),
@@ -271,7 +274,7 @@ def _shortenings(context: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield context
     tests, failures = context["tests"], context["failures"]
     others = [test for test in tests if not _is_failure(test) and test["status"] != TestStatus.PASSED]
-    unpassed = [test for test in tests if _is_failure(test)] + others
+    unpassed = failures + others  # new failures first
     keep = len(unpassed)
     while True:
         rows, detailed = unpassed[:keep], failures[:keep]

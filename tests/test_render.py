@@ -24,7 +24,7 @@ from suiterun.render import (
     template_context,
 )
 from suiterun.render import render_summary as render_builtin
-from suiterun.results import BuildUnderTest, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
+from suiterun.results import BuildUnderTest, Comparison, Detail, Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from tests.contract import Case, run_case
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -60,6 +60,16 @@ CHECKOUT_WITH_SHOT = TestResult(
 HEAD = "1111111111111111111111111111111111111117"
 APK = BuildUnderTest("app-release.apk", "build-42", 48_234_496, HEAD, "feature/cart")
 PREVIEW = BuildUnderTest("https://preview-17.shop.example", "build-43", None, HEAD, "feature/cart")
+
+# A run compared with its history: a new, a known and a flaky failure, a fix, and a pass on a retry.
+LABELLED = (
+    replace(LOGIN, identity="t-1", baseline="PPPPP"),
+    replace(CHECKOUT, identity="t-2", history="new", baseline="PPPPP"),
+    replace(RESET, identity="t-3", history="known", baseline="PPPFF"),
+    TestResult("Search", TestStatus.FAILED, id="t-4", message="No results.", identity="t-4", history="flaky", baseline="PFPFPP"),
+    TestResult("Pay", TestStatus.PASSED, id="t-5", identity="t-5", history="fixed", baseline="PPPFE"),
+    TestResult("Cart", TestStatus.PASSED, id="t-6", identity="t-6", history="flaky", retries=1, attempts=("Spinner never stopped.",)),
+)
 
 OUTCOMES = {
     "passed": Outcome("Autosana", Verdict(RunStatus.PASSED, "1 test passed"), Snapshot((LOGIN,), True, ("r-1",), RUN_URL), 83.0),
@@ -98,6 +108,14 @@ OUTCOMES = {
         Verdict(RunStatus.FAILED, "1 of 2 tests failed"),
         Snapshot((LOGIN, CHECKOUT_WITH_SHOT), True, ("batch-1",), RUN_URL, build=PREVIEW),
         95.0,
+    ),
+    "history": Outcome(
+        "AIVA",
+        Verdict(RunStatus.FAILED, "3 of 6 tests failed"),
+        Snapshot(LABELLED, True, ("r-1",), RUN_URL),
+        140.0,
+        ("Cart passed only on a retry: it is flaky.",),
+        Comparison("main", 12, new=1, known=1, flaky=2, fixed=1),
     ),
     "injection": Outcome(
         "Autosana",
