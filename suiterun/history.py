@@ -103,8 +103,9 @@ class History:
 
     def baseline(self, branch: str) -> list[RecordedRun]:
         """The runs that show how the baseline branch behaves, most recent first: that branch's runs outside any
-        pull request (a pull request's own earlier runs are its author's changes, never the baseline)."""
-        return [run for run in reversed(self.runs) if branch and run.branch == branch and run.pull_request is None]
+        pull request (a pull request's own earlier runs are its author's changes, never the baseline). Outside any CI
+        and git ("" for a branch), the runs that had no branch either."""
+        return [run for run in reversed(self.runs) if run.branch == branch and run.pull_request is None]
 
 
 def identity(text: str) -> str:
@@ -183,7 +184,7 @@ def comparison_line(comparison: Comparison) -> str:
     """`Compared with main (12 earlier runs): 2 new failures, 1 known, 1 flaky, 1 fixed`, for the log."""
     earlier = plural(comparison.runs, "earlier run") if comparison.runs else "no earlier runs yet"
     counts = f"{plural(comparison.new, 'new failure')}, {comparison.known} known, {comparison.flaky} flaky, {comparison.fixed} fixed"
-    return f"Compared with {comparison.branch or 'no branch'} ({earlier}): {counts}"
+    return f"Compared with {comparison.branch or 'earlier runs'} ({earlier}): {counts}"
 
 
 def compare(outcome: Outcome, settings: HistorySettings, history: History) -> Outcome:
