@@ -31,9 +31,7 @@ NO_REPORTS = {"junit-file": "", "ctrf-file": ""}
 Phrase = Callable[[str], str]
 
 
-def publish(
-    outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock: Clock, phrase: Phrase, history: History | None = None
-) -> Outcome:
+def publish(outcome: Outcome, *, workflow: Workflow, reporting: Reporting, clock: Clock, phrase: Phrase, history: History | None = None) -> Outcome:
     """Compare with the history and write it back, write the report files, log the result, set every output, write
     the job summary, annotate failures and comment. Returns the outcome, turned into an error when a report file or
     the user's template could not be written (its message in the door's terms, by `phrase`)."""
