@@ -42,6 +42,14 @@ class FakeClock:
         self.now += seconds
 
 
+class TickingClock(FakeClock):
+    """Time moves 3 s every time anything looks at it: a slow upload (a progress line every few blocks) without waiting."""
+
+    def monotonic(self) -> float:
+        self.now += 3.0
+        return self.now
+
+
 def fake_checkout(workspace: Path, sha: str, *, repository: str = "acme/shop", branch: str = "") -> Path:
     """A `.git` as actions/checkout leaves it: origin is the repository, HEAD the commit (detached) or a branch."""
     git = workspace / ".git"
