@@ -18,6 +18,7 @@ from suiterun.clock import Clock, SystemClock
 from suiterun.context import CIContext
 from suiterun.engine import RunState, run_action
 from suiterun.errors import ActionError, InputError, TimeoutReached
+from suiterun.http import http_session
 from suiterun.inputs import Inputs
 from suiterun.outputs import Phrase, publish
 from suiterun.registry import ADAPTERS
@@ -65,7 +66,7 @@ def execute(
     try:
         settings = Settings.from_environ(environ, workflow.context)
         reporting = settings.reporting
-        outcome = run_action(settings, session=session or requests.Session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
+        outcome = run_action(settings, session=session or http_session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
     except TimeoutReached as exc:
         outcome = _error_outcome(state, str(exc), clock, status=RunStatus.TIMEOUT)
     except ActionError as exc:
