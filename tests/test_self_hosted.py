@@ -12,7 +12,6 @@ import select
 import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from sandbox.server import SandboxServer
 from suiterun.http import CA_VARIABLES, CertificatesNotFound, http_session
 from suiterun.main import main
 from tests.fake_github import TOKEN, FakeGitHub, running_fake_github
-from tests.support import ActionRun, FakeClock, action_environ, collect_run, sandbox_url
+from tests.support import ActionRun, FakeClock, action_environ, collect_run, sandbox_url, serving
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 WEB_RUN = {"vendor": "autosana", "api-key": "sandbox-pass", "suites": "s-1", "app-id": "web", "poll-interval": "5s"}
@@ -154,13 +153,8 @@ def running_proxy() -> Iterator[Proxy]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -250,13 +244,8 @@ def tls_sandbox(certificates: Path) -> Iterator[str]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.io
