@@ -32,6 +32,7 @@ from typing import Any
 
 from suiterun.context import CIContext
 from suiterun.results import Comparison, Outcome, TestResult, TestStatus, plural
+from suiterun.workspace_files import give_to_workspace_owner
 
 VERSION = 1
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a larger file is refused unread; the writer keeps below it
@@ -236,6 +237,7 @@ def update(outcome: Outcome, settings: HistorySettings, history: History, contex
     )
     try:
         save(context.workspace / settings.path, history.appended(run, keep=settings.keep))
+        give_to_workspace_owner(context.workspace / settings.path, context.workspace)
     except OSError as exc:
         warn(f"Could not write history file '{settings.path.as_posix()}' ({exc.strerror or exc}); the next run has no record of this one.")
     return compared
@@ -327,12 +329,19 @@ def save(path: Path, history: History) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # as a file written the usual way, not mkstemp's owner-only 0600
         with os.fdopen(handle, "wb") as file:
             file.write(fitted(history))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _refuse_constant(name: str) -> float:

@@ -19,7 +19,8 @@ import requests
 from suiterun.clock import Clock, Deadline
 from suiterun.concurrency import Overdue
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request
+from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request, http_session
+from suiterun.http_debug import HttpDebug
 from suiterun.results import plural
 from suiterun.secrets import Secrets
 from suiterun.text import format_size, one_line
@@ -116,6 +117,7 @@ def put_file(
     log: Callable[[str], None],
     label: str,
     secrets: Secrets,
+    debug: HttpDebug | None = None,
     attempts: int = 3,
     stall_seconds: float = STALL_SECONDS,
     read_timeout: float = 60.0,
@@ -124,10 +126,10 @@ def put_file(
     short backoff), a 4xx is not, nor a file that changed while it was sent; the whole upload, waits and retries
     included, ends by the deadline (then TimeoutReached). Connecting, and each block sent, may take `stall_seconds`
     without progress; storage's answer after the last byte, `read_timeout`. What storage says is redacted with
-    `secrets` before it is cut."""
+    `secrets` before it is cut. Each attempt's debug line goes to `debug`, when debugging is on."""
     size = path.stat().st_size
     where, host = without_query(url), urlsplit(url).netloc
-    with requests.Session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
+    with http_session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
         for attempt in range(1, attempts + 1):
             log(f"{label}: uploading {path.name} ({format_size(size)}) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
             with path.open("rb") as file:
@@ -138,6 +140,7 @@ def put_file(
                         "PUT",
                         url,
                         deadline=deadline,
+                        debug=debug,
                         # urllib3 sends the body under the connect timeout: it is the stall limit of each block too.
                         limits=Limits(connect=stall_seconds, read=read_timeout, whole=math.inf),
                         data=body,
