@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -275,9 +276,26 @@ def backoff(attempt: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** (attempt - 1))
 
 
+def caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
+    """True when an exception of one of `kinds` is behind `exc`: requests and urllib3 wrap the socket's and the TLS
+    layer's own errors, keeping them in args, `reason`, or as the cause."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, kinds):
+            return True
+        pending.extend([*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)])
+    return False
+
+
 def _never_connected(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the server: refused, DNS failure, connect timeout."""
-    if isinstance(exc, requests.ConnectTimeout):
+    """True when the request cannot have reached the server: refused, DNS failure, connect timeout, or a certificate
+    it does not trust (the TLS handshake fails before a byte of the request is sent)."""
+    if isinstance(exc, requests.ConnectTimeout) or caused_by(exc, ssl.SSLCertVerificationError):
         return True
     reason = exc.args[0] if exc.args else None
     if isinstance(reason, MaxRetryError):
@@ -289,6 +307,8 @@ def _never_connected(exc: requests.RequestException) -> bool:
 def _short_reason(exc: requests.RequestException | Overdue) -> str:
     if isinstance(exc, requests.Timeout | Overdue):
         return "timed out"
+    if caused_by(exc, ssl.SSLCertVerificationError):
+        return "its certificate is not trusted: see REQUESTS_CA_BUNDLE or SSL_CERT_FILE"
     text = str(exc).lower()
     for known in ("connection refused", "name or service not known", "temporary failure in name resolution", "connection reset"):
         if known in text:

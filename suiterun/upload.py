@@ -19,7 +19,7 @@ import requests
 from suiterun.clock import Clock, Deadline
 from suiterun.concurrency import Overdue
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request, http_session
+from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request, caused_by, http_session
 from suiterun.http_debug import HttpDebug
 from suiterun.results import plural
 from suiterun.secrets import Secrets
@@ -104,7 +104,7 @@ class _FileBody:
         sent = f"{format_size(self.accepted)} of {format_size(self.size)}"
         if self.accepted >= self.size:
             return f"storage at {host} took all {format_size(self.size)} but did not answer ({type(exc).__name__})"
-        if _timed_out(exc):
+        if caused_by(exc, TimeoutError, requests.Timeout):
             return f"storage at {host} stopped reading after {sent} (nothing more accepted for {stall_seconds:g}s)"
         return f"storage at {host} closed the connection after {sent} ({type(exc).__name__})"
 
@@ -172,19 +172,6 @@ def put_file(
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
 
 
-def _timed_out(exc: BaseException) -> bool:
-    """True when a socket timeout is behind `exc` (requests wraps it in urllib3's errors, which keep it in args)."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, TimeoutError | requests.Timeout):
-            return True
-        pending.extend([*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)])
-    return False
 
 
 def _wait_to_retry(deadline: Deadline, attempt: int, problem: str, log: Callable[[str], None], label: str) -> None:
