@@ -172,8 +172,6 @@ def put_file(
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
 
 
-
-
 def _wait_to_retry(deadline: Deadline, attempt: int, problem: str, log: Callable[[str], None], label: str) -> None:
     """A short backoff (cut to the deadline) before the whole PUT again: storage that answered 503 asks for a slower rate."""
     delay = backoff(attempt)
