@@ -57,6 +57,8 @@ e2e:
 	$(ACT) workflow_dispatch -W .github/workflows/e2e-composite.yml --matrix os:ubuntu-latest --env RUNNER_TOOL_CACHE=/tmp/toolcache \
 		--local-repository $(CACHE_ACTION)=$(CURDIR)/tests/e2e/actions-cache $(ACT_RUNNER)
 	$(PYTHON) scripts/e2e_reporting_check.py --act $(ACT) pull_request -e tests/e2e/pull_request.json -W .github/workflows/e2e-reporting.yml $(ACT_RUNNER)
+	$(ACT) workflow_dispatch -W .github/workflows/e2e-history.yml --env RUNNER_TOOL_CACHE=/tmp/toolcache \
+		--local-repository $(CACHE_ACTION)=$(CURDIR)/tests/e2e/actions-cache $(ACT_RUNNER)
 
 bench: venv
 	$(BIN)/python scripts/benchmark.py --image $(IMAGE)

@@ -79,6 +79,36 @@ def upload_memory(sandbox: Sandbox) -> str:
     return f"{peaks[1]:.0f} MiB ({peaks[1] - peaks[0]:+.1f} MiB against a 1 KiB build)"
 
 
+def history_figures(rounds: int) -> str:
+    """The history file of 2,000 tests over 30 runs: its size, and the median time to read it and write it back with one
+    more run (what one use of the action adds to a job)."""
+    from suiterun.history import History, RecordedRun, fitted, load, save  # noqa: PLC0415
+
+    keys = [f"01GDZYY7EMI{number:05d}&07GD8QUVVINJDI" for number in range(2000)]
+    runs = tuple(
+        RecordedRun(
+            f"2026-11-{day + 1:02d}T12:00:00Z",
+            "main",
+            "a" * 40,
+            None,
+            "https://github.com/o/r/actions/runs/1",
+            "failed",
+            {key: "F" if (number + day) % 17 == 0 else "P" for number, key in enumerate(keys)},
+        )
+        for day in range(30)
+    )
+    history = History("testclix", runs)
+    seconds = []
+    with tempfile.TemporaryDirectory(prefix="suiterun-history-") as folder:
+        path = Path(folder) / "history.json"
+        save(path, history)
+        for _ in range(rounds):
+            started = time.perf_counter()
+            save(path, load(path, "testclix").appended(runs[-1], keep=30))
+            seconds.append(time.perf_counter() - started)
+    return f"{len(fitted(history)) / 2**20:.2f} MiB; read and written in {statistics.median(seconds) * 1000:.0f} ms (median of {rounds})"
+
+
 def presigned_upload_url(sandbox: Sandbox) -> str:
     """A fresh presigned storage URL, from the sandbox's Autosana start-upload (as the action gets one)."""
     body = json.dumps({"bundle_id": UPLOAD_INPUTS["bundle-id"], "platform": "android", "filename": "app.apk"}).encode()
@@ -183,6 +213,7 @@ def main() -> int:
             ("composite set-up, warm / restored from the Actions cache", lambda: composite_setup(args.runs)[1], "<= 0.5 s (+ the cache's download)"),
             (f"peak memory, uploading a {UPLOAD_MIB} MiB build", lambda: upload_memory(sandbox), "a few MiB more than a 1 KiB build"),
             (f"upload throughput, {UPLOAD_MIB} MiB to the sandbox's storage", lambda: upload_throughput(sandbox, 3), ">= 0.9 x curl -T"),
+            ("history file, 2,000 tests x 30 runs", lambda: history_figures(5), "well under 2 MiB; well under 0.5 s"),
         ]
         if docker:
             measure += [

@@ -115,6 +115,12 @@ def parser() -> argparse.ArgumentParser:
             )
     run.add_argument("--summary-file", default="", help="outside GitHub Actions: write the Markdown summary to this new file")
     run.add_argument("--outputs-file", default="", help="outside GitHub Actions: write the outputs to this new file as one JSON object")
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print a debug line for every HTTP request: method, host and path, status, time, bytes and the start of the answer, "
+        "credentials taken out (inside GitHub Actions, debug logging does the same)",
+    )
     return top
 
 
@@ -169,7 +175,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] = os.envi
         files = output_files(args, context.workspace)
     except InputError as exc:
         command.error(in_command_terms(str(exc)))
-    workflow = reporting_to(context, outputs_file=files["outputs-file"], summary_file=files["summary-file"])
+    workflow = reporting_to(context, verbose=args.verbose, outputs_file=files["outputs-file"], summary_file=files["summary-file"])
     return int(execute(given, workflow, clock=clock, phrase=in_command_terms))
 
 

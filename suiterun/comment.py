@@ -49,7 +49,7 @@ def post_comment(outcome: Outcome, reporting: Reporting, workflow: Workflow, *, 
         workflow.info(f"Pull request comment: skipped, the '{context.event_name or 'unknown'}' event of this run names no pull request.")
         return
     source = TemplateSource.choose(COMMENT_TEMPLATE, reporting.comment_template, input_name="comment-template", workspace=context.workspace)
-    github = GitHubClient(context.api_url, settings.token, Deadline.after(clock, COMMENT_SECONDS), workflow.redact)
+    github = GitHubClient(context.api_url, settings.token, Deadline.after(clock, COMMENT_SECONDS), workflow.redact, workflow.http_debug)
     try:
         write_comment(outcome, settings, workflow, number=number, template=source, github=github, matrix=reporting.matrix)
         return

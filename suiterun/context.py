@@ -19,6 +19,7 @@ class CIContext:
 
     workspace: Path
     in_actions: bool = False  # GITHUB_ACTIONS=true: running as a workflow step
+    runner_debug: bool = False  # RUNNER_DEBUG=1: the run's debug logging is on (re-run with debug logging, or ACTIONS_STEP_DEBUG)
     server_url: str = "https://github.com"
     api_url: str = "https://api.github.com"
     repository: str = ""
@@ -48,6 +49,7 @@ class CIContext:
         return cls(
             workspace=workspace,
             in_actions=environ.get("GITHUB_ACTIONS") == "true",
+            runner_debug=environ.get("RUNNER_DEBUG") == "1",
             server_url=env("GITHUB_SERVER_URL", "https://github.com"),
             api_url=env("GITHUB_API_URL", "https://api.github.com"),
             repository=env("GITHUB_REPOSITORY"),

@@ -91,6 +91,7 @@ def run_action(
         describe_error=adapter_class.describe_error,
         docs_url=adapter_class.docs_url,
         log=workflow.info,
+        debug=workflow.http_debug,
         secrets=workflow.secrets,
     )
     reporter = RunReporter(workflow, state)

@@ -10,7 +10,8 @@ import requests
 
 from suiterun.clock import Deadline
 from suiterun.concurrency import Overdue
-from suiterun.http import Limits, NoTimeLeft, bounded_request
+from suiterun.http import CertificatesNotFound, Limits, NoTimeLeft, bounded_request, http_session
+from suiterun.http_debug import HttpDebug
 from suiterun.text import describe_body
 
 REQUEST_LIMITS = Limits(connect=10.0, read=10.0, whole=10.0)  # one request, start to end
@@ -27,11 +28,12 @@ class GitHubError(Exception):
 
 
 class GitHubClient:
-    def __init__(self, api_url: str, token: str, deadline: Deadline, redact: Callable[[str], str]) -> None:
+    def __init__(self, api_url: str, token: str, deadline: Deadline, redact: Callable[[str], str], debug: HttpDebug | None = None) -> None:
         self.api_url = api_url.rstrip("/")
         self.deadline = deadline
         self.redact = redact
-        self.session = requests.Session()
+        self.debug = debug
+        self.session: requests.Session | None = None  # opened with the first request, where its failure is a GitHubError
         self.headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
@@ -69,7 +71,12 @@ class GitHubClient:
 
     def _request(self, method: str, url: str, body: Mapping[str, str] | None) -> requests.Response:
         try:
-            response = bounded_request(self.session, method, url, deadline=self.deadline, limits=REQUEST_LIMITS, json=body, headers=self.headers)
+            self.session = self.session or http_session()
+            response = bounded_request(
+                self.session, method, url, deadline=self.deadline, limits=REQUEST_LIMITS, debug=self.debug, json=body, headers=self.headers
+            )
+        except CertificatesNotFound as exc:
+            raise GitHubError(f"{exc} The results are in the job summary.") from None
         except NoTimeLeft:
             raise GitHubError("GitHub did not answer in the time the comment has; the results are in the job summary.") from None
         except (requests.RequestException, Overdue) as exc:

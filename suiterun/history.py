@@ -32,6 +32,7 @@ from typing import Any
 
 from suiterun.context import CIContext
 from suiterun.results import Comparison, Outcome, TestResult, TestStatus, plural
+from suiterun.workspace_files import give_to_workspace_owner
 
 VERSION = 1
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a larger file is refused unread; the writer keeps below it
@@ -103,8 +104,9 @@ class History:
 
     def baseline(self, branch: str) -> list[RecordedRun]:
         """The runs that show how the baseline branch behaves, most recent first: that branch's runs outside any
-        pull request (a pull request's own earlier runs are its author's changes, never the baseline)."""
-        return [run for run in reversed(self.runs) if branch and run.branch == branch and run.pull_request is None]
+        pull request (a pull request's own earlier runs are its author's changes, never the baseline). Outside any CI
+        and git ("" for a branch), the runs that had no branch either."""
+        return [run for run in reversed(self.runs) if run.branch == branch and run.pull_request is None]
 
 
 def identity(text: str) -> str:
@@ -183,7 +185,7 @@ def comparison_line(comparison: Comparison) -> str:
     """`Compared with main (12 earlier runs): 2 new failures, 1 known, 1 flaky, 1 fixed`, for the log."""
     earlier = plural(comparison.runs, "earlier run") if comparison.runs else "no earlier runs yet"
     counts = f"{plural(comparison.new, 'new failure')}, {comparison.known} known, {comparison.flaky} flaky, {comparison.fixed} fixed"
-    return f"Compared with {comparison.branch or 'no branch'} ({earlier}): {counts}"
+    return f"Compared with {comparison.branch or 'earlier runs'} ({earlier}): {counts}"
 
 
 def compare(outcome: Outcome, settings: HistorySettings, history: History) -> Outcome:
@@ -235,6 +237,7 @@ def update(outcome: Outcome, settings: HistorySettings, history: History, contex
     )
     try:
         save(context.workspace / settings.path, history.appended(run, keep=settings.keep))
+        give_to_workspace_owner(context.workspace / settings.path, context.workspace)
     except OSError as exc:
         warn(f"Could not write history file '{settings.path.as_posix()}' ({exc.strerror or exc}); the next run has no record of this one.")
     return compared
@@ -326,12 +329,19 @@ def save(path: Path, history: History) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, 0o666 & ~_umask())  # as a file written the usual way, not mkstemp's owner-only 0600
         with os.fdopen(handle, "wb") as file:
             file.write(fitted(history))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _refuse_constant(name: str) -> float:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import email.utils
 import functools
 import json
+import os
 import re
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +20,8 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from suiterun.clock import Deadline
 from suiterun.concurrency import Overdue, call_within
-from suiterun.errors import TimeoutReached, TransientVendorError, VendorError
+from suiterun.errors import InputError, TimeoutReached, TransientVendorError, VendorError
+from suiterun.http_debug import HttpDebug
 from suiterun.secrets import Secrets
 from suiterun.text import one_line
 
@@ -51,17 +54,54 @@ class Limits:
     whole: float
 
 
-def bounded_request(session: requests.Session, method: str, url: str, *, deadline: Deadline, limits: Limits, **kwargs: Any) -> requests.Response:
+# The variables naming the certificate authorities to trust, in the order they count: requests reads the first two
+# itself; SSL_CERT_FILE (OpenSSL's, which curl and most tools honour) it ignores, so http_session applies it.
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+class CertificatesNotFound(InputError):
+    """The variable naming the certificate authorities to trust names no file or folder."""
+
+
+def http_session() -> requests.Session:
+    """A session for the vendor, storage or GitHub; every one the action opens comes from here. requests' trust_env stays
+    on, so HTTPS_PROXY, HTTP_PROXY, NO_PROXY and REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) apply; SSL_CERT_FILE applies when
+    neither of those is set. CertificatesNotFound when the variable that applies names nothing."""
+    session = requests.Session()
+    name = next((name for name in CA_VARIABLES if os.environ.get(name)), "")
+    path = os.environ.get(name, "")
+    if name and not os.path.exists(path):
+        raise CertificatesNotFound(
+            f"The environment variable {name} names '{path}', which does not exist: "
+            "point it at the file of the certificate authorities to trust (PEM), or unset it."
+        )
+    if name == "SSL_CERT_FILE":
+        session.verify = path
+    return session
+
+
+def bounded_request(
+    session: requests.Session, method: str, url: str, *, deadline: Deadline, limits: Limits, debug: HttpDebug | None = None, **kwargs: Any
+) -> requests.Response:
     """One request that cannot outlast `deadline`: each limit is cut to the time left, the whole request runs in a
     thread the caller stops waiting for when its time is up (Overdue), and no redirect is followed. NoTimeLeft when
     the deadline has passed; requests' own exceptions as they come. The vendor client, the upload and the pull request
-    comment all send through it."""
+    comment all send through it, so this is where `debug` (when debugging is on) sees every request and its answer."""
     remaining = deadline.remaining()
     if remaining <= 0:
         raise NoTimeLeft
     timeout = (min(limits.connect, remaining), min(limits.read, remaining))
     send = functools.partial(session.request, method, url, timeout=timeout, allow_redirects=False, **kwargs)
-    return call_within(min(limits.whole, remaining), send)
+    started = deadline.clock.monotonic()
+    try:
+        response = call_within(min(limits.whole, remaining), send)
+    except Exception as exc:
+        if debug:
+            debug.unanswered(method, url, exc, deadline.clock.monotonic() - started)
+        raise
+    if debug:
+        debug.answered(method, url, response, deadline.clock.monotonic() - started)
+    return response
 
 
 # What VendorClient._answered returns after waiting for an answer worth sending the request again for.
@@ -90,6 +130,7 @@ class VendorClient:
     describe_error: ErrorDescriber | None = None
     docs_url: str = ""  # the vendor's API page, linked from errors about what was asked
     log: Callable[[str], None] = lambda line: None
+    debug: HttpDebug | None = None  # where each request's debug line goes, when debugging is on
     # Vendor text is redacted here, where it enters, before anything cuts or escapes it.
     secrets: Secrets = field(default_factory=Secrets)
     connect_timeout: float = 10.0
@@ -131,7 +172,7 @@ class VendorClient:
         for attempt in range(1, self.attempts + 1):
             try:
                 response = bounded_request(
-                    self.session, method, url, deadline=self.deadline, limits=limits, params=params, json=body, headers=sent_headers
+                    self.session, method, url, deadline=self.deadline, limits=limits, debug=self.debug, params=params, json=body, headers=sent_headers
                 )
             except NoTimeLeft:
                 raise TimeoutReached(f"{self.vendor}: no time left for {what} before the timeout.") from None
@@ -235,9 +276,26 @@ def backoff(attempt: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** (attempt - 1))
 
 
+def caused_by(exc: BaseException, *kinds: type[BaseException]) -> bool:
+    """True when an exception of one of `kinds` is behind `exc`: requests and urllib3 wrap the socket's and the TLS
+    layer's own errors, keeping them in args, `reason`, or as the cause."""
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        error = pending.pop()
+        if not isinstance(error, BaseException) or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, kinds):
+            return True
+        pending.extend([*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)])
+    return False
+
+
 def _never_connected(exc: requests.RequestException) -> bool:
-    """True when the request cannot have reached the server: refused, DNS failure, connect timeout."""
-    if isinstance(exc, requests.ConnectTimeout):
+    """True when the request cannot have reached the server: refused, DNS failure, connect timeout, or a certificate
+    it does not trust (the TLS handshake fails before a byte of the request is sent)."""
+    if isinstance(exc, requests.ConnectTimeout) or caused_by(exc, ssl.SSLCertVerificationError):
         return True
     reason = exc.args[0] if exc.args else None
     if isinstance(reason, MaxRetryError):
@@ -249,6 +307,8 @@ def _never_connected(exc: requests.RequestException) -> bool:
 def _short_reason(exc: requests.RequestException | Overdue) -> str:
     if isinstance(exc, requests.Timeout | Overdue):
         return "timed out"
+    if caused_by(exc, ssl.SSLCertVerificationError):
+        return "its certificate is not trusted: see REQUESTS_CA_BUNDLE or SSL_CERT_FILE"
     text = str(exc).lower()
     for known in ("connection refused", "name or service not known", "temporary failure in name resolution", "connection reset"):
         if known in text:

@@ -19,6 +19,7 @@ from suiterun.context import CIContext
 from suiterun.engine import RunReporter, RunState, run_action
 from suiterun.errors import ActionError, InputError, TimeoutReached
 from suiterun.history import History, open_history
+from suiterun.http import http_session
 from suiterun.inputs import Inputs
 from suiterun.outputs import Phrase, publish
 from suiterun.registry import ADAPTERS
@@ -69,7 +70,7 @@ def execute(
         reporting = settings.reporting
         if reporting.history:  # read before the run; written back with it by publish (not on an input error: nothing ran)
             history = open_history(reporting.history, settings.adapter.name, workflow.context.workspace, RunReporter(workflow, state).warning)
-        outcome = run_action(settings, session=session or requests.Session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
+        outcome = run_action(settings, session=session or http_session(), clock=clock, workflow=workflow, rng=rng or random.Random(), state=state)
     except TimeoutReached as exc:
         outcome = _error_outcome(state, str(exc), clock, status=RunStatus.TIMEOUT)
     except ActionError as exc:

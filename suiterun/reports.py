@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from suiterun.errors import InputError
 from suiterun.results import Outcome, RunStatus, TestResult, TestStatus
+from suiterun.workspace_files import give_to_workspace_owner
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -159,6 +160,7 @@ def write_reports(outcome: Outcome, files: ReportFiles, *, workspace: Path, stop
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(redact(build()), encoding="utf-8")
+            give_to_workspace_owner(target, workspace)
         except OSError as exc:
             raise InputError(f"Input '{name}': could not write '{path}' ({exc.strerror or exc}); choose a file path the action can create.") from None
         written[name] = path.as_posix()

@@ -19,7 +19,8 @@ import requests
 from suiterun.clock import Clock, Deadline
 from suiterun.concurrency import Overdue
 from suiterun.errors import TimeoutReached, VendorError
-from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request
+from suiterun.http import Limits, NoTimeLeft, backoff, bounded_request, caused_by, http_session
+from suiterun.http_debug import HttpDebug
 from suiterun.results import plural
 from suiterun.secrets import Secrets
 from suiterun.text import format_size, one_line
@@ -103,7 +104,7 @@ class _FileBody:
         sent = f"{format_size(self.accepted)} of {format_size(self.size)}"
         if self.accepted >= self.size:
             return f"storage at {host} took all {format_size(self.size)} but did not answer ({type(exc).__name__})"
-        if _timed_out(exc):
+        if caused_by(exc, TimeoutError, requests.Timeout):
             return f"storage at {host} stopped reading after {sent} (nothing more accepted for {stall_seconds:g}s)"
         return f"storage at {host} closed the connection after {sent} ({type(exc).__name__})"
 
@@ -116,6 +117,7 @@ def put_file(
     log: Callable[[str], None],
     label: str,
     secrets: Secrets,
+    debug: HttpDebug | None = None,
     attempts: int = 3,
     stall_seconds: float = STALL_SECONDS,
     read_timeout: float = 60.0,
@@ -124,10 +126,10 @@ def put_file(
     short backoff), a 4xx is not, nor a file that changed while it was sent; the whole upload, waits and retries
     included, ends by the deadline (then TimeoutReached). Connecting, and each block sent, may take `stall_seconds`
     without progress; storage's answer after the last byte, `read_timeout`. What storage says is redacted with
-    `secrets` before it is cut."""
+    `secrets` before it is cut. Each attempt's debug line goes to `debug`, when debugging is on."""
     size = path.stat().st_size
     where, host = without_query(url), urlsplit(url).netloc
-    with requests.Session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
+    with http_session() as storage:  # a session of its own: nothing of the vendor's (headers, cookies) reaches storage
         for attempt in range(1, attempts + 1):
             log(f"{label}: uploading {path.name} ({format_size(size)}) to {where}" + (f", attempt {attempt} of {attempts}" if attempt > 1 else ""))
             with path.open("rb") as file:
@@ -138,6 +140,7 @@ def put_file(
                         "PUT",
                         url,
                         deadline=deadline,
+                        debug=debug,
                         # urllib3 sends the body under the connect timeout: it is the stall limit of each block too.
                         limits=Limits(connect=stall_seconds, read=read_timeout, whole=math.inf),
                         data=body,
@@ -167,21 +170,6 @@ def put_file(
             tries = f" (attempt {attempt} of {attempts})" if status >= 500 else ""
             raise UploadError(f"{label}: storage answered HTTP {status}{tries} to the upload of {path.name}{f': {said}' if said else ''}.")
     raise AssertionError("unreachable")  # pragma: no cover - the last attempt returns or raises
-
-
-def _timed_out(exc: BaseException) -> bool:
-    """True when a socket timeout is behind `exc` (requests wraps it in urllib3's errors, which keep it in args)."""
-    seen: set[int] = set()
-    pending: list[object] = [exc]
-    while pending:
-        error = pending.pop()
-        if not isinstance(error, BaseException) or id(error) in seen:
-            continue
-        seen.add(id(error))
-        if isinstance(error, TimeoutError | requests.Timeout):
-            return True
-        pending.extend([*error.args, error.__cause__, error.__context__, getattr(error, "reason", None)])
-    return False
 
 
 def _wait_to_retry(deadline: Deadline, attempt: int, problem: str, log: Callable[[str], None], label: str) -> None:

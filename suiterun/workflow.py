@@ -1,5 +1,6 @@
 """Where a run reports to: the GitHub Actions runner (workflow commands, step outputs, job summary)
-or a terminal elsewhere (plain lines, an outputs JSON file, a Markdown summary file)."""
+or a terminal elsewhere (plain lines, an outputs JSON file, a Markdown summary file). Debug lines (one per HTTP request)
+only when the runner's debug logging (RUNNER_DEBUG=1) or the command's --verbose asks for them."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from pathlib import Path
 from typing import TextIO
 
 from suiterun.context import CIContext
+from suiterun.http_debug import HttpDebug
 from suiterun.secrets import Secrets, encodable
 from suiterun.text import log_safe, terminal_safe
+from suiterun.workspace_files import give_to_workspace_owner
 
 
 class Workflow:
@@ -23,10 +26,16 @@ class Workflow:
     # One annotation per failed test shows on the run page and the pull request; a terminal has the result lines already.
     annotates_tests = True
 
-    def __init__(self, context: CIContext, secrets: Secrets | None = None, out: TextIO | None = None) -> None:
+    def __init__(self, context: CIContext, secrets: Secrets | None = None, out: TextIO | None = None, *, verbose: bool = False) -> None:
         self.context = context
         self.secrets = secrets or Secrets()
         self.out = out
+        self.debugging = verbose or context.runner_debug
+
+    @property
+    def http_debug(self) -> HttpDebug | None:
+        """Where every HTTP request's debug line goes; None when debugging is off (nothing is prepared for it then)."""
+        return HttpDebug(self.debug, self.secrets) if self.debugging else None
 
     def mask(self, secret: str) -> None:
         """Redact a secret from everything written here (and mask it in the runner's log)."""
@@ -39,6 +48,10 @@ class Workflow:
     def info(self, line: str) -> None:
         indent = line[: len(line) - len(line.lstrip(" "))]
         self._print(indent + log_safe(self.redact(line), limit=2000))
+
+    def debug(self, line: str) -> None:
+        if self.debugging:
+            self._debug(log_safe(self.redact(line), limit=2000))
 
     def warning(self, message: str, *, title: str = "") -> None:
         self._annotate("warning", message, title)
@@ -58,6 +71,9 @@ class Workflow:
     def _mask_line(self, line: str) -> None:
         pass
 
+    def _debug(self, line: str) -> None:
+        self._print(f"debug: {line}")
+
     def _annotate(self, kind: str, message: str, title: str) -> None:
         raise NotImplementedError
 
@@ -74,6 +90,8 @@ class Workflow:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             with open(path, mode, encoding="utf-8", errors="replace") as file:
                 file.write(self.redact(text))
+            if mode == "x":
+                give_to_workspace_owner(Path(path), self.context.workspace)
         except OSError as exc:
             self.warning(f"Could not write the {what} to {path} ({exc.strerror or exc}); the log above has the result.", title=f"No {what}")
             return False
@@ -85,6 +103,13 @@ class GitHubActions(Workflow):
 
     def _mask_line(self, line: str) -> None:
         self._print(f"::add-mask::{_escape_data(line)}")
+
+    def _debug(self, line: str) -> None:
+        # The runner shows ::debug:: only with its debug logging on; asked for by --verbose alone, the line is plain.
+        if self.context.runner_debug:
+            self._print(f"::debug::{_escape_data(line)}")
+        else:
+            super()._debug(line)
 
     def _annotate(self, kind: str, message: str, title: str) -> None:
         # Escaping keeps a message from starting a new command line; flattening keeps it readable.
@@ -112,10 +137,11 @@ class Console(Workflow):
         secrets: Secrets | None = None,
         out: TextIO | None = None,
         *,
+        verbose: bool = False,
         outputs_file: Path | None = None,
         summary_file: Path | None = None,
     ) -> None:
-        super().__init__(context, secrets, out)
+        super().__init__(context, secrets, out, verbose=verbose)
         self.outputs_file = outputs_file
         self.summary_file = summary_file
         # Both files are new (checked before the run): created exclusively, so not even a symlink put there since is followed.
@@ -137,8 +163,11 @@ class Console(Workflow):
             self.summary_mode = "a"
 
 
-def reporting_to(context: CIContext, *, outputs_file: Path | None = None, summary_file: Path | None = None) -> GitHubActions | Console:
-    """Where this process reports, for every door: the runner inside a GitHub Actions step, else the terminal or CI log.
+def reporting_to(
+    context: CIContext, *, verbose: bool = False, outputs_file: Path | None = None, summary_file: Path | None = None
+) -> GitHubActions | Console:
+    """Where this process reports, for every door: the runner inside a GitHub Actions step, else the terminal or CI log;
+    with debug lines when `verbose` (the command's --verbose) or the runner's debug logging asks for them.
 
     The runner reads a step's output as UTF-8 on every OS, but Python writes a pipe in the Windows code page (cp1252 on
     GitHub's Windows runners), which has no letters for most test names in other scripts; so inside GitHub Actions stdout
@@ -146,9 +175,9 @@ def reporting_to(context: CIContext, *, outputs_file: Path | None = None, summar
     """
     if context.in_actions:
         _reconfigure_stdout(encoding="utf-8")
-        return GitHubActions(context)
+        return GitHubActions(context, verbose=verbose)
     _reconfigure_stdout(errors="backslashreplace")
-    return Console(context, outputs_file=outputs_file, summary_file=summary_file)
+    return Console(context, verbose=verbose, outputs_file=outputs_file, summary_file=summary_file)
 
 
 def _reconfigure_stdout(*, encoding: str | None = None, errors: str | None = None) -> None:

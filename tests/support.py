@@ -14,6 +14,7 @@ from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
+from socketserver import BaseServer
 from typing import Any
 
 import requests
@@ -42,6 +43,14 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+class TickingClock(FakeClock):
+    """Time moves 3 s every time anything looks at it: a slow upload (a progress line every few blocks) without waiting."""
+
+    def monotonic(self) -> float:
+        self.now += 3.0
+        return self.now
 
 
 def fake_checkout(workspace: Path, sha: str, *, repository: str = "acme/shop", branch: str = "") -> Path:
@@ -80,15 +89,22 @@ class RecordingReporter:
 
 
 @contextmanager
-def running_sandbox() -> Iterator[SandboxServer]:
-    server = make_server("127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+def serving(server: BaseServer) -> Iterator[None]:
+    """`server` answering in a thread until the block ends, then closed."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
     thread.start()
     try:
-        yield server
+        yield
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def running_sandbox() -> Iterator[SandboxServer]:
+    server = make_server("127.0.0.1", 0)
+    with serving(server):
+        yield server
 
 
 @dataclass

@@ -31,7 +31,7 @@ from suiterun.upload import put_file
 from tests.fake_github import TOKEN, running_fake_github
 from tests.hostile import SERVER, Answer, hostile_server
 from tests.hostile import autosana as flows_api
-from tests.support import ActionRun, FakeClock, run_in_process, sandbox_url
+from tests.support import ActionRun, TickingClock, run_in_process, sandbox_url
 from vendors.autosana_build import StartedFlows, started_flows
 
 pytestmark = pytest.mark.io  # every test here runs a server or a process
@@ -661,14 +661,6 @@ def test_sandbox_storage_takes_only_a_signed_put_with_a_length_and_no_credential
 
 
 # --- Progress while uploading, on a fake clock ---
-
-
-class TickingClock(FakeClock):
-    """Time moves 3 s every time anything looks at it: a slow upload without waiting for one."""
-
-    def monotonic(self) -> float:
-        self.now += 3.0
-        return self.now
 
 
 def test_progress_is_printed_at_most_every_ten_seconds(sandbox: SandboxServer, tmp_path: Path) -> None:

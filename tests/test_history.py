@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +84,19 @@ def test_the_strip_shows_the_last_ten_baseline_results_oldest_first() -> None:
 # --- The file: written atomically, read whole or not at all ---
 
 
+def umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def test_a_history_survives_a_round_trip(tmp_path: Path) -> None:
     path = tmp_path / "h/history.json"
     recorded = History("aiva", (run(P), RecordedRun("t", "main", "c", 17, "", "passed", {"login": R, "x": S})))
     history.save(path, recorded)
     assert history.load(path, "aiva") == recorded
     assert [item.name for item in path.parent.iterdir()] == ["history.json"]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask()  # readable by the later steps that cache it, like any file
 
 
 def test_keep_drops_the_oldest_runs() -> None:

@@ -4,6 +4,7 @@ every vendor that reports tests it can name, and the file's edges (unusable, for
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,16 @@ def pull_request(tmp_path: Path, number: int = 17) -> dict[str, str]:
     return {"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event), "GITHUB_HEAD_REF": "feature/x", "GITHUB_BASE_REF": "main"}
 
 
-def run(vendor: str, scenario: str, sandbox: SandboxServer, tmp_path: Path, *, event: dict[str, str] | None = None, **inputs: str) -> ActionRun:
+def run(
+    vendor: str,
+    scenario: str,
+    sandbox: SandboxServer,
+    tmp_path: Path,
+    *,
+    event: Mapping[str, str] | None = None,
+    more: Mapping[str, str] | None = None,
+    **inputs: str,
+) -> ActionRun:
     given = {
         "vendor": vendor,
         "api-key": f"sandbox-{scenario}",
@@ -36,7 +46,7 @@ def run(vendor: str, scenario: str, sandbox: SandboxServer, tmp_path: Path, *, e
         "history-file": HISTORY,
         **BASE_INPUTS[vendor],
         **({"tests": "t-1,t-2,t-3,t-4"} if vendor == "aiva" else {}),
-        **{name.replace("_", "-"): value for name, value in inputs.items()},
+        **{name.replace("_", "-"): value for name, value in {**inputs, **(more or {})}.items()},
     }
     result = run_in_process(tmp_path, given, server=sandbox, extra_env=event or PUSH)
     (tmp_path / "github_output").write_text("", encoding="utf-8")  # the next step's outputs are its own
@@ -60,9 +70,11 @@ def test_a_pull_request_sees_which_failures_are_its_own(vendor: str, sandbox: Sa
     second = run(vendor, "mixed-next", sandbox, tmp_path, event=pull_request(tmp_path))
     assert second.outputs["status"] == "failed" and second.exit_code == 1, second.log
     tests = by_name(second)
-    login, checkout = tests.get("Login with valid credentials"), tests.get("Checkout with expired card")
-    if login is None:  # TestCLIX names its tests by id
-        login, checkout = second.results["tests"][0], second.results["tests"][1]
+    # In the order of `mixed-next`; TestCLIX names its tests by id.
+    login, checkout = (
+        tests.get("Login with valid credentials", second.results["tests"][0]),
+        tests.get("Checkout with expired card", second.results["tests"][1]),
+    )
     assert (login["history"], login["baseline"]) == ("new", "P")
     assert (checkout["history"], checkout["baseline"]) == ("known", "F")
     assert second.outputs["new-failures"] == "1" and second.outputs["known-failures"] == "1"
@@ -158,7 +170,7 @@ def test_history_size_keeps_the_newest_runs(sandbox: SandboxServer, tmp_path: Pa
 def test_an_input_error_writes_no_history(inputs: dict[str, str], message: str, sandbox: SandboxServer, tmp_path: Path) -> None:
     (tmp_path / HISTORY).parent.mkdir(parents=True)
     (tmp_path / HISTORY).write_text("left alone", encoding="utf-8")
-    result = run("autosana", "mixed", sandbox, tmp_path, **inputs)
+    result = run("autosana", "mixed", sandbox, tmp_path, more=inputs)
     assert result.exit_code == 2 and message in result.log
     assert (tmp_path / HISTORY).read_text(encoding="utf-8") == "left alone" and sandbox.requests == []
 
@@ -173,7 +185,7 @@ def test_a_run_that_times_out_is_recorded_with_what_finished(sandbox: SandboxSer
 class CancelledWhilePolling(requests.Session):
     """The job is cancelled during the first status read."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if method == "GET":
             raise KeyboardInterrupt
         return super().request(method, url, *args, **kwargs)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 from requests.adapters import BaseAdapter
-from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError, SSLError
 
 from suiterun.clock import Deadline
 from suiterun.errors import TransientVendorError, VendorError
@@ -204,3 +205,18 @@ def test_a_rejected_key_does_not_send_anyone_to_the_api_page(clock: FakeClock) -
     with pytest.raises(VendorError) as raised:
         vendor_client.post("/runs", what="the run request", body={})
     assert "API page" not in str(raised.value)
+
+
+def untrusted() -> Exception:
+    """What requests raises when the server's certificate does not verify: the handshake failed, nothing was sent."""
+    verify = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate")
+    return requests.exceptions.SSLError(MaxRetryError(None, "/", SSLError(verify)))  # type: ignore[arg-type]
+
+
+def test_a_certificate_it_does_not_trust_means_no_run_was_created(clock: FakeClock) -> None:
+    vendor_client, adapter = client([untrusted(), untrusted(), untrusted(), untrusted()], clock)
+    with pytest.raises(TransientVendorError) as raised:
+        vendor_client.post("/runs", what="the run request", body={})
+    message = str(raised.value)
+    assert "its certificate is not trusted: see REQUESTS_CA_BUNDLE or SSL_CERT_FILE" in message
+    assert "a run may have been created" not in message and len(adapter.sent) == 4  # safe to repeat: nothing was sent

@@ -18,19 +18,11 @@ from sandbox.server import SandboxServer
 from suiterun.clock import Deadline
 from suiterun.secrets import Secrets
 from suiterun.upload import BLOCK, BuildChanged, UploadError, _FileBody, put_file
-from tests.support import FakeClock
+from tests.support import FakeClock, TickingClock
 
 pytestmark = pytest.mark.io  # every test here runs a server or a process
 
 MIB = 1024 * 1024
-
-
-class TickingClock(FakeClock):
-    """Time moves 3 s every time anything looks at it: a progress line every few blocks, without waiting."""
-
-    def monotonic(self) -> float:
-        self.now += 3.0
-        return self.now
 
 
 def build_file(tmp_path: Path, size: int) -> Path:

@@ -227,7 +227,9 @@ class BuildSteps:
                 "unencrypted. Set allow-http: true only for a test server you trust."
             )
         label = "Autosana upload step 2 of 3 (send the file to storage)"
-        put_file(path, upload_url, deadline=self.client.deadline, log=self.reporter.info, label=label, secrets=self.client.secrets)
+        put_file(
+            path, upload_url, deadline=self.client.deadline, log=self.reporter.info, label=label, secrets=self.client.secrets, debug=self.client.debug
+        )
         confirm: dict[str, Any] = {"bundle_id": bundle_id, "platform": platform, "uploaded_file_path": file_path, **named, **self._git_fields()}
         if build.environment:
             confirm["environment"] = build.environment
