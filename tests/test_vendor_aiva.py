@@ -22,6 +22,9 @@ BATCH = {"tests": "", "labels": "smoke, regression"}
 CASES = [
     # Single runs: BASE_INPUTS starts four, whose outcomes follow the scenario's tests in order, cycling.
     Case("pass", "passed", 0, {"total": 4, "passed": 4, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    # Every test fails on its first execution; retry-failed starts it again (tests/test_retries.py).
+    Case("flaky-tests", "failed", 1, {"total": 4, "failed": 4}, in_summary=("Failed on its first execution",)),
+    Case("flaky-tests", "failed", 1, {"total": 3, "failed": 3}, inputs=BATCH),
     Case(
         "mixed",
         "failed",

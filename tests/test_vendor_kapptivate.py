@@ -23,6 +23,7 @@ RESULTS = "/api/v1/continuous_integration/results/"
 CASES = [
     # BASE_INPUTS asks for four tests, whose outcomes follow the scenario's tests in order, starting again after the last.
     Case("pass", "passed", 0, {"total": 4, "passed": 4, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    Case("flaky-tests", "failed", 1, {"total": 4, "failed": 4}, in_summary=("Failed on its first execution",)),
     Case(
         "mixed",
         "failed",

@@ -24,6 +24,7 @@ FOUR = {"tests": f"{ID1},{ID2}\n{ID3},{ID4}"}
 
 CASES = [
     Case("pass", "passed", 0, {"total": 2, "passed": 2, "failed": 0, "errored": 0, "pending": 0}),
+    Case("flaky-tests", "failed", 1, {"total": 2, "failed": 2}, in_summary=("Failed on its first execution",)),
     # A failed test's message is what GET /v1/api/status/details lists for it.
     Case(
         "mixed",
