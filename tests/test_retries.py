@@ -3,6 +3,7 @@ against the sandbox (AIVA single runs by id and by name, an AIVA batch, TestCLIX
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from junitparser import Error, Failure
 from sandbox.scenarios import FAULTS, FLAKY_MESSAGE, FLAKY_TESTS, MIXED, SCRIPTS, choose
 from sandbox.server import SandboxServer
 from sandbox.testclix import scenario_test_id
+from suiterun import cli
 from suiterun.context import CIContext
 from suiterun.engine import RunState, run_action
 from suiterun.inputs import Common, Inputs
@@ -402,3 +404,18 @@ def test_flaky_tests_fail_first_in_every_run_after_a_reset(sandbox: SandboxServe
         (tmp_path / name).mkdir()
         run = run_in_process(tmp_path / name, inputs, server=server)  # a run without the server does not reset it
         assert run.outputs["status"] == status, run.log
+
+
+def test_the_command_retries_too(sandbox: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`suiterun run` (GitLab, Jenkins, a terminal) goes through the same engine; the Docker action and the composite
+    variant run main(), tested above."""
+    sandbox.reset()
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "--vendor", "testclix", "--api-url", sandbox_url(sandbox, "testclix"), "--tests", TESTCLIX_FLAKY["tests"], "--retry-failed", "1"]
+    code = cli.main([*args, "--outputs-file", "outputs.json"], {"PATH": "", "SUITERUN_API_KEY": "sandbox-flaky-tests"}, clock=FakeClock())
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert f"TestCLIX: retry 1 of 1: starting {len(FLAKY_TESTS)} failed tests again" in printed
+    assert printed.count("Warning: Flaky test: Test ") == len(FLAKY_TESTS)
+    outputs = json.loads((tmp_path / "outputs.json").read_text(encoding="utf-8"))
+    assert (outputs["status"], outputs["flaky"]) == ("passed", str(len(FLAKY_TESTS)))
