@@ -14,7 +14,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestResult, TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
+from tests.support import FakeClock, RecordingReporter, run_in_process, sandbox_url
 from vendors.aiva import AivaAdapter, AivaOptions, runs_by_id
 
 BATCH = {"tests": "", "labels": "smoke, regression"}
@@ -203,7 +203,7 @@ def test_single_runs_pass_and_a_batch_fails_as_the_runner_sees_it(sandbox: Sandb
     assert passing.exit_code == 0, passing.log
     assert (passing.outputs["status"], passing.outputs["passed"]) == ("passed", "2")
     assert "::error" not in passing.log
-    failing = run_entrypoint(tmp_path / "fail", {**base, "api-key": "sandbox-mixed", "labels": "smoke", "tests": ""}, server=sandbox)
+    failing = run_in_process(tmp_path / "fail", {**base, "api-key": "sandbox-mixed", "labels": "smoke", "tests": ""}, server=sandbox)
     assert failing.exit_code == 1, failing.log
     assert (failing.outputs["status"], failing.outputs["failed"], failing.outputs["errored"]) == ("failed", "1", "1")
     assert "::error title=AIVA%3A failed::2 of 4 tests failed" in failing.log
