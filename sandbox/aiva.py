@@ -3,6 +3,9 @@
 Two shapes here are guesses, because AIVA documents neither: the body of
 `GET /v1/test-runs` (a top-level list of runs with testRunId, testName, status and
 testResultLink) and error bodies (ASP.NET problem details, `{"title": ..., "status": ...}`).
+
+A single run follows the scenario's tests in the order they are asked for; a test id or name that the key started
+before (by id, by name, or in a batch) runs the same test again, as a retry of a failed test does.
 """
 
 from __future__ import annotations
@@ -36,11 +39,19 @@ class AivaEmulator(Emulator):
     prefix = "aiva"
 
     def __init__(self) -> None:
+        super().__init__()
         self.runs: dict[str, SingleRun] = {}
         self.batches: dict[str, Batch] = {}
         # Per key: the scenario test the next single run follows. A status read
         # starts the cycle again, so each action run's runs begin at the first test.
         self.next_test: dict[str, int] = {}
+        # Per key and test id or name: the scenario test it followed when this key first started it (by id, by name,
+        # or in a batch), so that starting it again (a retry) runs the same test. Forgotten by /_sandbox/reset.
+        self.followed: dict[tuple[str, str], ScriptedTest] = {}
+
+    def forget(self) -> None:
+        super().forget()
+        self.followed.clear()
 
     def api_key(self, request: Request) -> str | None:
         return request.header("X-API-KEY") or None
@@ -56,7 +67,7 @@ class AivaEmulator(Emulator):
             self.next_test.pop(key, None)
             return self._run_statuses(request.query.get("TestRunIds", []))
         if request.method == "POST" and request.path == "/v1/batches":
-            return self._start_batch(request.body, choice.script)
+            return self._start_batch(request.body, choice.script, key)
         if request.method == "GET" and request.path.startswith("/v1/batches/"):
             if "application/json" not in request.header("Accept"):
                 return _problem(406, "Not Acceptable: ask for application/json (CTRF) or application/xml (JUnit)")
@@ -68,12 +79,15 @@ class AivaEmulator(Emulator):
             return _problem(400, "testId or testName is required")
         if not script.tests:
             return _problem(404, f"Test '{body.get('testId') or body.get('testName')}' not found")
-        position = self.next_test.get(key, 0)
-        self.next_test[key] = position + 1
-        test = script.requested(position)
         # As documented, the id wins when both are given.
-        name = test.name if body.get("testId") else str(body["testName"])
-        run = SingleRun(str(uuid.uuid4()), test, script, time.time(), name)
+        identity = str(body.get("testId") or body["testName"])
+        if (key, identity) not in self.followed:
+            position = self.next_test.get(key, 0)
+            self.next_test[key] = position + 1
+            self.followed[(key, identity)] = script.requested(position)
+        test = self.followed[(key, identity)]
+        name = test.name if body.get("testId") else identity
+        run = SingleRun(str(uuid.uuid4()), self.executions.run(key, identity, test), script, time.time(), name)
         self.runs[run.id] = run
         self.runs_created += 1
         return Reply(200, {"testRunId": run.id})
@@ -94,14 +108,16 @@ class AivaEmulator(Emulator):
             listed.append(entry)
         return Reply(200, listed)
 
-    def _start_batch(self, body: Any, script: Script) -> Reply:
+    def _start_batch(self, body: Any, script: Script, key: str) -> Reply:
         labels = body.get("labels") if isinstance(body, dict) else None
         if not isinstance(labels, list) or not labels or not all(isinstance(label, str) for label in labels):
             return _problem(400, "labels must be a non-empty array of strings")
         agents = body.get("maxNumberOfAgents")
         if agents is not None and (not isinstance(agents, int) or agents < 1):
             return _problem(400, "maxNumberOfAgents must be a positive integer")
-        batch = Batch.start(script)
+        # Its tests are known by name: a single run by one of these names (a retry) runs that test again.
+        self.followed.update(((key, test.name), test) for test in script.tests)
+        batch = Batch.start(self.executions.run_all(key, script))
         self.batches[batch.id] = batch
         self.runs_created += 1
         return Reply(200, {"testBatchId": batch.id})

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, Batch, KeyChoice, Script, ScriptedTest
+from sandbox.scenarios import ERROR, FAIL, PASS, SKIP, TERMINATED, Batch, KeyChoice, ScriptedTest
 from sandbox.server import Emulator, Reply, Request
 from sandbox.storage import Storage
 
@@ -42,6 +42,7 @@ class AutosanaEmulator(Emulator):
     prefix = "autosana"
 
     def __init__(self, storage: Storage) -> None:
+        super().__init__()
         self.storage = storage
         self.batches: dict[str, Batch] = {}
         self.runs: dict[str, ScriptedTest] = {}
@@ -58,7 +59,7 @@ class AutosanaEmulator(Emulator):
 
     def handle(self, request: Request, choice: KeyChoice) -> Reply:
         if request.method == "POST" and request.path == "/api/v1/flows/run":
-            reply = self._run(request.body, choice.script)
+            reply = self._run(request.body, choice)
             return replace(reply, delay=TRIGGER_DELAY) if "slowtrigger" in choice.faults else reply
         if request.method == "POST" and request.path == "/api/ci/start-upload":
             return self._start_upload(request, choice.faults)
@@ -127,7 +128,7 @@ class AutosanaEmulator(Emulator):
         if warnings:
             answer["warnings"] = warnings
         if choice.faults & {"automations", "automations-nobatch"}:
-            batch = self._start(choice.script, build)
+            batch = self._start(choice, build)
             flows = [(str(uuid.uuid4()), test.name) for test in choice.script.tests]
             if "automations" in choice.faults:
                 answer.update(triggered_flows=dict(flows), batch_id=batch.id)
@@ -135,17 +136,17 @@ class AutosanaEmulator(Emulator):
                 answer["triggered_flows"] = [{"id": flow_id, "name": name} for flow_id, name in flows]
         return Reply(200, answer)
 
-    def _start(self, script: Script, build: dict[str, Any] | None) -> Batch:
+    def _start(self, choice: KeyChoice, build: dict[str, Any] | None) -> Batch:
         """Start a batch of the scenario's flows on `build` (None: no build known here)."""
-        batch = Batch.start(script)
+        batch = Batch.start(self.executions.run_all(choice.key, choice.script))
         self.batches[batch.id] = batch
         self.runs_created += 1
-        self.runs.update(zip(batch.run_ids, script.tests, strict=True))
+        self.runs.update(zip(batch.run_ids, batch.script.tests, strict=True))
         self.batch_builds[batch.id] = build
-        self.group_runs[batch.id] = [str(uuid.uuid4()) for _ in dict.fromkeys(test.group for test in script.tests)]
+        self.group_runs[batch.id] = [str(uuid.uuid4()) for _ in dict.fromkeys(test.group for test in batch.script.tests)]
         return batch
 
-    def _run(self, body: Any, script: Script) -> Reply:
+    def _run(self, body: Any, choice: KeyChoice) -> Reply:
         if not isinstance(body, dict):
             return Reply.error(422, "Request body must be a JSON object", key="detail")
         if not (body.get("suite_ids") or body.get("flow_ids") or body.get("labels")):
@@ -163,7 +164,7 @@ class AutosanaEmulator(Emulator):
             build = next((build for build in self.builds if build["app_build_id"] == pinned and _app_key(build) == _app_key(body)), None)
             if build is None:
                 return Reply.error(404, f"App build {pinned} not found for this app", key="detail")
-        batch = self._start(script, build)
+        batch = self._start(choice, build)
         group_runs = self.group_runs[batch.id]
         return Reply(
             200,
@@ -172,7 +173,7 @@ class AutosanaEmulator(Emulator):
                 "batch_id": batch.id,
                 "flow_group_run_ids": group_runs,
                 "flow_group_runs": [{"id": run_id, "url": f"{WEB}/runs/groups/{run_id}"} for run_id in group_runs],
-                "flow_run_count": len(script.tests),
+                "flow_run_count": len(choice.script.tests),
             },
         )
 

@@ -28,13 +28,8 @@ class Result:
     name: str
     script: Script
     started: float
-    test_ids: tuple[int, ...]
+    tests: tuple[tuple[int, ScriptedTest], ...]  # the requested test ids, each with how its scenario test ends this time
     reads: int = 0
-
-    @property
-    def tests(self) -> list[tuple[int, ScriptedTest]]:
-        """The requested tests, each with the scenario's test it follows (a scenario without tests has none)."""
-        return [(test_id, self.script.requested(index)) for index, test_id in enumerate(self.test_ids)] if self.script.tests else []
 
 
 class KapptivateEmulator(Emulator):
@@ -46,6 +41,7 @@ class KapptivateEmulator(Emulator):
     list_tests = True
 
     def __init__(self) -> None:
+        super().__init__()
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (refresh token, expiry as wall time)
         self.results: dict[int, Result] = {}
 
@@ -74,7 +70,7 @@ class KapptivateEmulator(Emulator):
         if request.method == "POST" and request.path == REFRESH_PATH:
             return self._issue(request.body["refresh_token"])
         if request.method == "POST" and request.path == TRIGGER_PATH:
-            return self._start(request.body, choice.script)
+            return self._start(request.body, choice)
         if request.method == "GET" and request.path.startswith(RESULTS_PATH):
             return self._result(request.path.removeprefix(RESULTS_PATH).rstrip("/"))
         return Reply.error(404, "Not found.", key="detail")
@@ -84,11 +80,15 @@ class KapptivateEmulator(Emulator):
         self.tokens[token] = (refresh_token, time.time() + self.token_lifetime)
         return Reply(200, {"token": token})
 
-    def _start(self, body: Any, script: Script) -> Reply:
+    def _start(self, body: Any, choice: KeyChoice) -> Reply:
         problem = _invalid_run_request(body)
         if problem:
             return Reply.error(400, problem, key="detail")
-        result = Result(len(self.results) + 1, body["name"], script, time.time(), tuple(test["id"] for test in body["tests"]))
+        script = choice.script
+        # The n-th requested test follows the scenario's n-th test (a scenario without tests has none).
+        requested = [test["id"] for test in body["tests"]] if script.tests else []
+        tests = tuple((test_id, self.executions.run(choice.key, str(test_id), script.requested(n))) for n, test_id in enumerate(requested))
+        result = Result(len(self.results) + 1, body["name"], script, time.time(), tests)
         self.results[result.id] = result
         self.runs_created += 1
         # The sandbox serves under /kapptivate, so result_uri carries that prefix like a path from the host root.

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 
 # Neutral outcomes a scripted test can end in; emulators map them to vendor words.
 PASS, FAIL, ERROR, TERMINATED, SKIP, UNKNOWN = "pass", "fail", "error", "terminated", "skip", "unknown"
 # A test the vendor cannot run at all (TestCLIX: a scenario that is `not recorded`).
 UNRUNNABLE = "unrunnable"
+# A test that fails on its first execution and passes on every later one (see Executions).
+FLAKY = "flaky"
+FLAKY_MESSAGE = "Failed on its first execution (the sandbox's flaky-tests scenario); it passes when started again."
 
 INJECTION_NAME = "a | b <img src=x> @someone"
 INJECTION_MESSAGE = "::error::x\n::warning title=pwned::y\n##[error]z"
@@ -69,6 +73,27 @@ class Batch:
         return cls(str(uuid.uuid4()), script, time.time(), tuple(str(uuid.uuid4()) for _ in script.tests))
 
 
+@dataclass
+class Executions:
+    """How often each test ran, per key and test (its id or name), so that a FLAKY test fails on its first execution
+    and passes on every later one: a retry, or another action run with the same key. Forgotten by /_sandbox/reset."""
+
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def run(self, key: str, identity: str, test: ScriptedTest) -> ScriptedTest:
+        """How this execution of `test` ends: a FLAKY test as a failure the first time, a pass after; others as scripted."""
+        self.counts[(key, identity)] += 1
+        if test.outcome != FLAKY:
+            return test
+        if self.counts[(key, identity)] == 1:
+            return replace(test, outcome=FAIL, message=FLAKY_MESSAGE)
+        return replace(test, outcome=PASS)
+
+    def run_all(self, key: str, script: Script) -> Script:
+        """The script as one execution of all its tests (a batch, by name) ends."""
+        return replace(script, tests=tuple(self.run(key, test.name, test) for test in script.tests))
+
+
 def _tests(*specs: tuple[str, str, str]) -> tuple[ScriptedTest, ...]:
     return tuple(ScriptedTest(name, outcome, message) for name, outcome, message in specs)
 
@@ -83,6 +108,11 @@ MIXED = _tests(
     ("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."),
     ("Reset password", ERROR, "The app crashed while opening the reset screen."),
     ("Add to cart", PASS, "Cart badge shows 1 item."),
+)
+FLAKY_TESTS = _tests(
+    ("Login with valid credentials", FLAKY, ""),
+    ("Search for a product", FLAKY, ""),
+    ("Add to cart", FLAKY, ""),
 )
 # One failing test and one passing, for TestCLIX's alarm states.
 ALARM = _tests(("Checkout with expired card", FAIL, "Expected the error 'Card expired' but the payment page stayed blank."), ("Login", PASS, ""))
@@ -109,6 +139,9 @@ SCRIPTS: dict[str, Script] = {
     "unknown-status": Script(_tests(("Checkout", UNKNOWN, ""), ("Login", PASS, ""))),
     "injection": Script(_tests((INJECTION_NAME, FAIL, INJECTION_MESSAGE), ("Login", PASS, ""))),
     "unrunnable": Script(_tests(("Checkout", UNRUNNABLE, ""), ("Login", PASS, ""))),
+    # Every test fails on its first execution and passes on the next (counted per key and test until /_sandbox/reset):
+    # retry-failed makes each pass on its retry. Not the fault `flaky`, which makes the API flaky, not the tests.
+    "flaky-tests": Script(FLAKY_TESTS),
     # The account's allowance is used up (Test-Lab: 402 credits; TestCLIX: 403 execution limit).
     "limit": Script(PASSING, extra={"refuse": "limit"}),
     # Every trigger is answered 429 (Test-Lab's rate limit).
@@ -143,13 +176,15 @@ class KeyChoice:
     scenario: str
     script: Script
     faults: frozenset[str]
+    key: str  # the whole key: what the sandbox remembers is per key
 
 
 def choose(api_key: str | None) -> KeyChoice | None:
-    """The scenario and faults a sandbox key asks for, or None for a key the sandbox rejects."""
+    """The scenario and faults a sandbox key asks for, or None for a key the sandbox rejects. Scenarios and faults
+    share one namespace (a test checks no name is both), so `sandbox-flaky` is no scenario: the fault `flaky` needs one."""
     if not api_key or not api_key.startswith("sandbox-"):
         return None
     name, *faults = api_key.removeprefix("sandbox-").split("+")
     if name not in SCRIPTS or not set(faults) <= set(FAULTS):
         return None
-    return KeyChoice(name, SCRIPTS[name], frozenset(faults))
+    return KeyChoice(name, SCRIPTS[name], frozenset(faults), api_key)

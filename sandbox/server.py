@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.scenarios import KeyChoice, choose
+from sandbox.scenarios import Executions, KeyChoice, choose
 from sandbox.storage import PREFIX as STORAGE_PREFIX
 from sandbox.storage import Storage
 
@@ -49,6 +49,13 @@ class Emulator(ABC):
 
     prefix: str  # the vendor name, first path segment
     runs_created = 0  # runs (batches, jobs) this emulator started: tests check nothing starts twice
+
+    def __init__(self) -> None:
+        self.executions = Executions()  # how often each test ran, per key (the flaky-tests scenario)
+
+    def forget(self) -> None:
+        """Forget what /_sandbox/reset forgets besides the request log and the faults: how often each test ran."""
+        self.executions = Executions()
 
     @abstractmethod
     def api_key(self, request: Request) -> str | None:
@@ -101,9 +108,12 @@ class SandboxServer(ThreadingHTTPServer):
         self.requests: list[dict[str, Any]] = []
 
     def reset(self) -> None:
-        """Forget recorded requests and fault counters, so the next run sees every scripted fault."""
+        """Forget recorded requests, fault counters and how often each test ran, so the next run sees every scripted
+        fault and every flaky test's first failure."""
         self.requests.clear()
         self.faults = Faults()
+        for emulator in self.emulators.values():
+            emulator.forget()
 
     @property
     def url(self) -> str:

@@ -44,12 +44,14 @@ class TestState:
     stale_first: bool = False  # the first read after the execute still shows `previous`
     failures: int = 0  # failed runs counted towards "Failures to alarm"
     finished: bool = False  # the last run's result is in `previous`
+    run: ScriptedTest | None = None  # how the last execution ends (a flaky-tests test: failed the first time)
 
 
 class TestClixEmulator(Emulator):
     prefix = "testclix"
 
     def __init__(self) -> None:
+        super().__init__()
         self.states: dict[tuple[str, str], TestState] = {}
 
     def api_key(self, request: Request) -> str | None:
@@ -72,20 +74,21 @@ class TestClixEmulator(Emulator):
                     return Reply.error(404, "Scenario doesn't exists")
                 state = self._state(key, wanted, choice.script)
                 if method == "POST":
-                    return self._execute(wanted, test, state, choice.script)
-                return Reply(200, {"test_id": wanted, "status": self._status(test, state, choice.script)})
+                    return self._execute(key, wanted, test, state, choice.script)
+                return Reply(200, {"test_id": wanted, "status": self._status(state.run or test, state, choice.script)})
         return Reply.error(404, "Not Found")
 
     def _state(self, key: str, test_id: str, script: Script) -> TestState:
         return self.states.setdefault((key, test_id), TestState(previous=script.extra.get("previous", "pass")))
 
-    def _execute(self, test_id: str, test: ScriptedTest, state: TestState, script: Script) -> Reply:
+    def _execute(self, key: str, test_id: str, test: ScriptedTest, state: TestState, script: Script) -> Reply:
         if script.extra.get("refuse") == "limit":
             return Reply.error(403, "Execution limit exceeded")
         if test.outcome == UNRUNNABLE:
             return Reply(200, {"test_id": test_id, "status": NOT_RECORDED})
         word = script.extra.get("execute_word", "queued")
         state.reads, state.started, state.stale_first, state.finished = 0, time.time(), word != "queued", False
+        state.run = self.executions.run(key, test_id, test)
         self.runs_created += 1
         return Reply(200, {"test_id": test_id, "status": word})
 
@@ -113,7 +116,7 @@ class TestClixEmulator(Emulator):
     def _details(self, key: str, script: Script) -> Reply:
         """`GET /v1/api/status/details`: the overall status and the tests of this key now in `error`."""
         failing = [
-            {"test_id": test_id, "name": test.name, "message": test.message}
+            {"test_id": test_id, "name": (state.run or test).name, "message": (state.run or test).message}
             for number, test in enumerate(script.tests, 1)
             if (state := self.states.get((key, test_id := scenario_test_id(number)))) and state.previous == "error"
         ]

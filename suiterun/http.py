@@ -193,6 +193,8 @@ class VendorClient:
             raise TimeoutReached(f"{reason} for {what} when the timeout passed{created if retry is Retry.TRIGGER else ''}.") from None
         if retry is Retry.TRIGGER and created:
             raise VendorError(f"{reason} while sending {what}{created}.") from None
+        if caused_by(exc, ssl.SSLCertVerificationError):  # the same certificate every time: nothing to wait for
+            raise VendorError(f"{reason}; nothing was sent. Trust its certificate authority, or check api-url.") from None
         if attempt == self.attempts:
             raise TransientVendorError(f"{reason}. Check api-url and that the host is reachable from the runner.") from None
         self._wait(attempt, None, reason)

@@ -64,6 +64,7 @@ class Common:
     allow_http: bool
     wait: bool
     context: CIContext
+    retry_failed: int = 0  # rounds of starting the failed tests again (only for an adapter that can_retry)
 
 
 def parse_bool(name: str, value: str) -> bool:

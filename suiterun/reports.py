@@ -31,6 +31,9 @@ CTRF_STATUS = {
     TestStatus.PENDING: "pending",
 }
 PENDING_MESSAGE = "not finished when the action stopped waiting"
+# The JUnit `type` of a failed attempt in a <rerunFailure> or <flakyFailure>: the results keep each attempt's message,
+# not whether it failed or errored (CTRF calls both `failed`).
+RETRIED_ATTEMPT_TYPE = "failed"
 
 
 @dataclass(frozen=True)
@@ -89,31 +92,48 @@ def _junit_case(suite: ET.Element, test: TestResult, group: str) -> None:
     import xml.etree.ElementTree as ET  # noqa: PLC0415
 
     case = ET.SubElement(suite, "testcase", name=_xml_text(test.name), classname=_xml_text(group), time=_seconds(test.duration or 0.0))
-    message = _xml_text(test.message)
-    body = _xml_text("\n".join([test.message, *(f"{d.label}: {d.text} {d.url}".rstrip() for d in test.details), test.url]).strip())
-    if test.status is TestStatus.FAILED:
-        ET.SubElement(case, "failure", message=message, type="failed").text = body
-    elif test.status is TestStatus.ERRORED:
-        ET.SubElement(case, "error", message=message, type="errored").text = body
+    body = "\n".join([test.message, *(f"{d.label}: {d.text} {d.url}".rstrip() for d in test.details), test.url]).strip()
+    # Each attempt as (message, text), oldest first: the failed ones before this result, then this one. Retries follow
+    # Maven Surefire: the first failure stays the <failure> (or <error>), each failed re-run is a <rerunFailure>; a test
+    # that passed on a re-run has a <flakyFailure> for each failed attempt. Their text is in a <stackTrace>, as there.
+    attempts = [*((message, message) for message in test.attempts), (test.message, body)]
+    if test.is_failure:
+        kind, kind_type = ("failure", "failed") if test.status is TestStatus.FAILED else ("error", "errored")
+        (message, text), *reruns = attempts
+        ET.SubElement(case, kind, message=_xml_text(message), type=kind_type).text = _xml_text(text)
+        for message, text in reruns:
+            _junit_interim(case, "rerunFailure", message, text)
+    elif test.status is TestStatus.PASSED:
+        for message, text in attempts[:-1]:
+            _junit_interim(case, "flakyFailure", message, text)
     elif test.status is TestStatus.SKIPPED:
-        ET.SubElement(case, "skipped", message=message)
+        ET.SubElement(case, "skipped", message=_xml_text(test.message))
     elif test.status is TestStatus.PENDING:
         ET.SubElement(case, "skipped", message=f"pending: {PENDING_MESSAGE}")
     if test.url:
         ET.SubElement(case, "system-out").text = _xml_text(test.url)
 
 
+def _junit_interim(case: ET.Element, kind: str, message: str, text: str) -> None:
+    """A Surefire <rerunFailure> or <flakyFailure>: an earlier failed attempt of the test."""
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+
+    attempt = ET.SubElement(case, kind, message=_xml_text(message), type=RETRIED_ATTEMPT_TYPE)
+    ET.SubElement(attempt, "stackTrace").text = _xml_text(text)
+
+
 def ctrf_json(outcome: Outcome, *, stop_ms: int) -> str:
     """A CTRF report (https://ctrf.io): `results.tool`, `summary` counts and times, and `tests`."""
     tests = [_ctrf_test(test, outcome.vendor) for test in report_tests(outcome)]
     by_status = {status: sum(test["status"] == status for test in tests) for status in ("passed", "failed", "skipped", "pending", "other")}
+    flaky = sum(bool(test.get("flaky")) for test in tests)
     report = {
         "reportFormat": "CTRF",
         "specVersion": "0.0.0",
         "generatedBy": "suiterun",
         "results": {
             "tool": {"name": outcome.vendor},
-            "summary": {"tests": len(tests), **by_status, "start": stop_ms - round(outcome.duration * 1000), "stop": stop_ms},
+            "summary": {"tests": len(tests), **by_status, "flaky": flaky, "start": stop_ms - round(outcome.duration * 1000), "stop": stop_ms},
             "tests": tests,
             "extra": {
                 "status": outcome.status.value,
@@ -138,6 +158,14 @@ def _ctrf_test(test: TestResult, vendor: str) -> dict[str, Any]:
     if message:
         entry["message"] = message
     entry["suite"] = [test.group or vendor]
+    if test.retries:
+        # CTRF's retries: the re-runs; `retryAttempts` the failed attempts before this result; `flaky` a pass after them.
+        entry["retries"] = test.retries
+        entry["retryAttempts"] = [
+            {"attempt": number, "status": CTRF_STATUS[TestStatus.FAILED], **({"message": message} if message else {})}
+            for number, message in enumerate(test.attempts, 1)
+        ]
+        entry["flaky"] = test.status is TestStatus.PASSED
     extra: dict[str, Any] = {key: value for key, value in (("id", test.id), ("url", test.url)) if value}
     if test.details:
         extra["details"] = [{"label": d.label, "text": d.text, "url": d.url} for d in test.details]

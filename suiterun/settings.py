@@ -113,8 +113,12 @@ class Settings:
     timeout: float  # seconds
     poll_interval: float  # seconds
     all_skipped: AllSkipped
-    retry_failed: int  # rounds of starting the failed tests again
     reporting: Reporting
+
+    @property
+    def retry_failed(self) -> int:
+        """Rounds of starting the failed tests again (0: none)."""
+        return self.common.retry_failed
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], context: CIContext) -> Settings:
@@ -123,12 +127,14 @@ class Settings:
         reject_foreign_inputs(inputs, adapter)
         timeout, poll_interval = clean_timing(inputs)
         allow_http = parse_bool("allow-http", inputs.get("allow-http"))
+        wait = parse_bool("wait", inputs.get("wait"))
         common = Common(
             api_key=clean_api_key(inputs.get("api-key")),
             api_url=clean_api_url(inputs.get("api-url"), adapter, allow_http=allow_http),
             allow_http=allow_http,
-            wait=parse_bool("wait", inputs.get("wait")),
+            wait=wait,
             context=context,
+            retry_failed=clean_retry_failed(inputs, adapter, wait=wait),
         )
         options = adapter.parse_options(inputs, common)
         return cls(
@@ -138,7 +144,6 @@ class Settings:
             timeout=timeout,
             poll_interval=poll_interval,
             all_skipped=parse_choice("all-skipped", inputs.get("all-skipped"), AllSkipped),
-            retry_failed=clean_retry_failed(inputs, adapter),
             reporting=clean_reporting(inputs, context, vendor=adapter.name),
         )
 
@@ -248,13 +253,16 @@ def clean_history(inputs: Inputs, context: CIContext, reports: ReportFiles) -> H
     return HistorySettings(path, keep, branch)
 
 
-def clean_retry_failed(inputs: Inputs, adapter: type[VendorAdapter[Any]]) -> int:
+def clean_retry_failed(inputs: Inputs, adapter: type[VendorAdapter[Any]], *, wait: bool) -> int:
     rounds = parse_whole_number("retry-failed", inputs.get("retry-failed"), low=0, high=3)
     if rounds and not adapter.can_retry:
+        able = " and ".join(name for name, other in ADAPTERS.items() if other.can_retry)
         raise InputError(
             f"Input 'retry-failed' does not apply to vendor {adapter.name}: {adapter.title}'s answers do not identify a failed test "
-            "so that it alone can be started again (aiva and testclix can); remove it, or re-run the whole job."
+            f"so that it alone can be started again ({able} can); remove it, or re-run the whole job."
         )
+    if rounds and not wait:
+        raise InputError("Input 'retry-failed' needs wait: true: without waiting for results no test is known to have failed; remove one of them.")
     return rounds
 
 

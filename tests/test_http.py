@@ -213,10 +213,14 @@ def untrusted() -> Exception:
     return requests.exceptions.SSLError(MaxRetryError(None, "/", SSLError(verify)))  # type: ignore[arg-type]
 
 
-def test_a_certificate_it_does_not_trust_means_no_run_was_created(clock: FakeClock) -> None:
-    vendor_client, adapter = client([untrusted(), untrusted(), untrusted(), untrusted()], clock)
-    with pytest.raises(TransientVendorError) as raised:
-        vendor_client.post("/runs", what="the run request", body={})
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_certificate_it_does_not_trust_is_one_clear_error_at_once(method: str, clock: FakeClock) -> None:
+    vendor_client, adapter = client([untrusted(), untrusted()], clock)
+    with pytest.raises(VendorError) as raised:
+        vendor_client.request(method, "/runs", what="the run request", retry=Retry.TRIGGER if method == "POST" else Retry.READ)
     message = str(raised.value)
-    assert "its certificate is not trusted: see REQUESTS_CA_BUNDLE or SSL_CERT_FILE" in message
-    assert "a run may have been created" not in message and len(adapter.sent) == 4  # safe to repeat: nothing was sent
+    assert message == (
+        "cannot reach Acme at api.acme.test (its certificate is not trusted: see REQUESTS_CA_BUNDLE or SSL_CERT_FILE); "
+        "nothing was sent. Trust its certificate authority, or check api-url."
+    )
+    assert len(adapter.sent) == 1 and clock.sleeps == []  # not repeated: the certificate would be the same

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 import pytest
-from junitparser import Error, Failure, JUnitXml, Skipped
+from junitparser import Error, Failure, JUnitXml, Skipped, xunit2
 
 from sandbox.server import SandboxServer
+from suiterun.outputs import results_json
 from suiterun.reports import ReportFiles, ctrf_json, junit_xml, write_reports
 from suiterun.results import Outcome, RunStatus, Snapshot, TestResult, TestStatus, Verdict
 from tests.contract import BASE_INPUTS, Case, run_case
@@ -33,6 +34,11 @@ def junit_cases(path: Path) -> list[tuple[str, str]]:
             outcome = next((kinds[type(result)] for result in case.result if type(result) in kinds), "passed")
             cases.append((case.name, outcome))
     return cases
+
+
+def surefire_cases(xml: str) -> dict[str, xunit2.TestCase]:
+    """The test cases by name, read by junitparser's xunit2 flavour, which knows Surefire's rerun and flaky elements."""
+    return {case.name: cast("xunit2.TestCase", case) for suite in xunit2.JUnitXml.fromstring(xml.encode("utf-8")) for case in suite}
 
 
 def ctrf_report(path: Path) -> dict[str, Any]:
@@ -175,3 +181,38 @@ def test_a_secret_in_vendor_text_is_redacted_from_the_files(tmp_path: Path) -> N
     for name in ("j.xml", "c.json"):
         text = (tmp_path / name).read_text(encoding="utf-8")
         assert "s3cret" not in text and "key=***" in text
+
+
+def test_retried_tests_follow_surefire_in_junit_and_ctrfs_retry_fields() -> None:
+    flaky = TestResult("Login", TestStatus.PASSED, identity="t-1", retries=1, attempts=("timed out",), history="flaky")
+    stayed = TestResult("Checkout", TestStatus.ERRORED, identity="t-2", retries=2, attempts=("first", ""), message="third", url="https://v.example/3")
+    plain = TestResult("Search", TestStatus.FAILED, message="once")
+    outcome = Outcome("Vendor", Verdict(RunStatus.FAILED, "2 of 3 tests failed"), Snapshot((flaky, stayed, plain), done=True))
+    cases = surefire_cases(junit_xml(outcome))
+    # Passed after failing: no failure, a <flakyFailure> per failed attempt (its text in a <stackTrace>, as Surefire writes it).
+    assert not cases["Login"].result
+    assert [(f.message, f.type, f.stack_trace) for f in cases["Login"].flaky_failures()] == [("timed out", "failed", "timed out")]
+    # Failed every time: the first failure stays the <error>, each failed re-run a <rerunFailure>, the last with the link.
+    (error,) = cases["Checkout"].result
+    assert (type(error), error.message, error.text) == (Error, "first", "first")
+    assert [(f.message, f.stack_trace) for f in cases["Checkout"].rerun_failures()] == [("", None), ("third", "third\nhttps://v.example/3")]
+    assert not cases["Search"].rerun_failures() and cases["Search"].result[0].message == "once"
+    report = json.loads(ctrf_json(outcome, stop_ms=1000))
+    jsonschema.validate(report, CTRF_SCHEMA)
+    tests = {test["name"]: test for test in report["results"]["tests"]}
+    assert (tests["Login"]["flaky"], tests["Login"]["retries"], tests["Login"]["retryAttempts"]) == (
+        True,
+        1,
+        [{"attempt": 1, "status": "failed", "message": "timed out"}],
+    )
+    assert (tests["Checkout"]["flaky"], tests["Checkout"]["retries"]) == (False, 2)
+    assert tests["Checkout"]["retryAttempts"] == [{"attempt": 1, "status": "failed", "message": "first"}, {"attempt": 2, "status": "failed"}]
+    assert not {"flaky", "retries", "retryAttempts"} & set(tests["Search"])
+    assert report["results"]["summary"]["flaky"] == 1
+
+
+def test_results_json_carries_each_tests_retries_attempts_and_history() -> None:
+    flaky = TestResult("Login", TestStatus.PASSED, identity="t-1", retries=1, attempts=("timed out",), history="flaky")
+    outcome = Outcome("Vendor", Verdict(RunStatus.PASSED, "1 test passed"), Snapshot((flaky,), done=True))
+    (test,) = json.loads(results_json(outcome))["tests"]
+    assert (test["identity"], test["retries"], test["attempts"], test["history"]) == ("t-1", 1, ["timed out"], "flaky")

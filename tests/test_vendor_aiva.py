@@ -14,7 +14,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestResult, TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
+from tests.support import FakeClock, RecordingReporter, run_in_process, sandbox_url
 from vendors.aiva import AivaAdapter, AivaOptions, runs_by_id
 
 BATCH = {"tests": "", "labels": "smoke, regression"}
@@ -22,6 +22,9 @@ BATCH = {"tests": "", "labels": "smoke, regression"}
 CASES = [
     # Single runs: BASE_INPUTS starts four, whose outcomes follow the scenario's tests in order, cycling.
     Case("pass", "passed", 0, {"total": 4, "passed": 4, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    # Every test fails on its first execution; retry-failed starts it again (tests/test_retries.py).
+    Case("flaky-tests", "failed", 1, {"total": 4, "failed": 4}, in_summary=("Failed on its first execution",)),
+    Case("flaky-tests", "failed", 1, {"total": 3, "failed": 3}, inputs=BATCH),
     Case(
         "mixed",
         "failed",
@@ -200,7 +203,7 @@ def test_single_runs_pass_and_a_batch_fails_as_the_runner_sees_it(sandbox: Sandb
     assert passing.exit_code == 0, passing.log
     assert (passing.outputs["status"], passing.outputs["passed"]) == ("passed", "2")
     assert "::error" not in passing.log
-    failing = run_entrypoint(tmp_path / "fail", {**base, "api-key": "sandbox-mixed", "labels": "smoke", "tests": ""}, server=sandbox)
+    failing = run_in_process(tmp_path / "fail", {**base, "api-key": "sandbox-mixed", "labels": "smoke", "tests": ""}, server=sandbox)
     assert failing.exit_code == 1, failing.log
     assert (failing.outputs["status"], failing.outputs["failed"], failing.outputs["errored"]) == ("failed", "1", "1")
     assert "::error title=AIVA%3A failed::2 of 4 tests failed" in failing.log

@@ -20,6 +20,8 @@ from vendors.autosana import AutosanaAdapter, AutosanaOptions
 
 CASES = [
     Case("pass", "passed", 0, {"total": 3, "passed": 3, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    # Every flow fails on its first execution (a later run of the same key passes: retry-failed is not Autosana's).
+    Case("flaky-tests", "failed", 1, {"total": 3, "failed": 3}, in_summary=("Failed on its first execution",)),
     Case(
         "mixed",
         "failed",

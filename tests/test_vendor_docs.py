@@ -20,7 +20,13 @@ PAGES = {vendor: f"{vendor}.md" for vendor in ADAPTERS}
 # Runs that together send every request and every body field the adapter knows.
 RUNS: dict[str, list[Case]] = {
     "aiva": [
-        Case("mixed", "failed", 1, inputs={"tests": "t-1", "test-names": "Basic test", "variables": "A=1", "gateway": "Office"}),
+        Case(
+            "mixed",
+            "failed",
+            1,
+            inputs={"tests": "t-1,t-2", "test-names": "Basic test", "variables": "A=1", "gateway": "Office", "retry-failed": "1"},
+        ),
+        Case("mixed", "failed", 1, inputs={"tests": "", "labels": "smoke", "variables": "A=1", "gateway": "Office", "retry-failed": "1"}),
         Case(
             "mixed",
             "failed",
@@ -77,7 +83,7 @@ RUNS: dict[str, list[Case]] = {
         Case("pass", "triggered", 0),
         Case("pass", "triggered", 0, inputs={"project-id": "", "labels": "smoke"}),
     ],
-    "testclix": [Case("mixed", "failed", 1, inputs={"tests": ",".join(scenario_test_id(n) for n in range(1, 5))})],
+    "testclix": [Case("mixed", "failed", 1, inputs={"tests": ",".join(scenario_test_id(n) for n in range(1, 5)), "retry-failed": "1"})],
 }
 
 

@@ -15,7 +15,7 @@ from suiterun.gitmeta import GitMetadata
 from suiterun.http import VendorClient
 from suiterun.inputs import Common, Inputs
 from tests.contract import BASE_INPUTS, Case, check_case, run_case
-from tests.support import ActionRun, FakeClock, RecordingReporter, run_entrypoint, run_in_process, sandbox_url
+from tests.support import ActionRun, FakeClock, RecordingReporter, run_in_process, sandbox_url
 from vendors.kapptivate import KapptivateAdapter, default_run_name
 
 RESULTS = "/api/v1/continuous_integration/results/"
@@ -23,6 +23,7 @@ RESULTS = "/api/v1/continuous_integration/results/"
 CASES = [
     # BASE_INPUTS asks for four tests, whose outcomes follow the scenario's tests in order, starting again after the last.
     Case("pass", "passed", 0, {"total": 4, "passed": 4, "failed": 0, "errored": 0, "skipped": 0, "pending": 0}),
+    Case("flaky-tests", "failed", 1, {"total": 4, "failed": 4}, in_summary=("Failed on its first execution",)),
     Case(
         "mixed",
         "failed",
@@ -253,7 +254,7 @@ def test_a_rejected_api_key_names_the_key(sandbox: SandboxServer, tmp_path: Path
     assert len(run.requests) == 1
 
 
-def test_entrypoint_runs_against_the_sandbox(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_a_red_run_as_the_runner_sees_it(sandbox: SandboxServer, tmp_path: Path) -> None:
     inputs = {
         "vendor": "kapptivate",
         "api-key": "sandbox-mixed",
@@ -261,7 +262,7 @@ def test_entrypoint_runs_against_the_sandbox(sandbox: SandboxServer, tmp_path: P
         "poll-interval": "1s",
         "timeout": "1m",
     }
-    run = run_entrypoint(tmp_path, {**inputs, **BASE_INPUTS["kapptivate"]}, server=sandbox)
+    run = run_in_process(tmp_path, {**inputs, **BASE_INPUTS["kapptivate"]}, server=sandbox)
     assert run.exit_code == 1, run.log
     assert (run.outputs["status"], run.outputs["passed"], run.outputs["failed"], run.outputs["errored"]) == ("failed", "2", "1", "1")
     assert "::add-mask::eyJ" in run.log

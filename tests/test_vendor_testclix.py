@@ -16,7 +16,7 @@ from suiterun.errors import VendorError
 from suiterun.http import VendorClient
 from suiterun.results import TestStatus
 from tests.contract import Case, check_case, run_case
-from tests.support import RecordingReporter, run_entrypoint, sandbox_url
+from tests.support import RecordingReporter, run_in_process, sandbox_url
 from vendors import testclix
 
 ID1, ID2, ID3, ID4 = (scenario_test_id(n) for n in range(1, 5))
@@ -24,6 +24,7 @@ FOUR = {"tests": f"{ID1},{ID2}\n{ID3},{ID4}"}
 
 CASES = [
     Case("pass", "passed", 0, {"total": 2, "passed": 2, "failed": 0, "errored": 0, "pending": 0}),
+    Case("flaky-tests", "failed", 1, {"total": 2, "failed": 2}, in_summary=("Failed on its first execution",)),
     # A failed test's message is what GET /v1/api/status/details lists for it.
     Case(
         "mixed",
@@ -232,7 +233,7 @@ def test_sandbox_answers_a_missing_key_like_the_docs(sandbox: SandboxServer) -> 
     assert (response.status_code, response.json()) == (401, {"message": "Unauthorized"})
 
 
-def test_entrypoint_subprocess(sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_two_tests_pass_as_the_runner_sees_it(sandbox: SandboxServer, tmp_path: Path) -> None:
     inputs = {
         "vendor": "testclix",
         "api-key": "sandbox-pass",
@@ -240,7 +241,7 @@ def test_entrypoint_subprocess(sandbox: SandboxServer, tmp_path: Path) -> None:
         "tests": f"{ID1}\n{ID2}",
         "poll-interval": "1s",
     }
-    run = run_entrypoint(tmp_path, inputs, server=sandbox)
+    run = run_in_process(tmp_path, inputs, server=sandbox)
     assert run.exit_code == 0, run.log
     assert run.outputs["status"] == "passed"
     assert run.outputs["passed"] == "2"

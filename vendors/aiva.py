@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,8 @@ LABEL_SEPARATORS = re.compile(r"[;,\n]")
 # AIVA's own tools always send maxNumberOfAgents, 1 unless told otherwise (runner's --max-number-of-agents
 # default; aiva-actions/run makes it required); what AIVA does without it is undocumented.
 DEFAULT_MAX_AGENTS = 1
+# How a single run names its test: the body field, and the word for messages.
+BY_ID, BY_NAME = ("testId", "id"), ("testName", "name")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
     title = "AIVA"
     default_api_url = "https://api.aiva.works"
     docs_url = "https://docs.aiva.works"
+    can_retry = True
     inputs = ("tests", "variables", "test-names", "labels", "gateway", "max-agents", "batch-name", "variables-per-test")
 
     def __init__(self, client: VendorClient, options: AivaOptions, reporter: Reporter) -> None:
@@ -92,6 +96,13 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
         if batch_only and not labels:
             names = ", ".join(f"'{name}'" for name in batch_only)
             raise InputError(f"Input {names} applies only to an AIVA batch, which input 'labels' starts; set 'labels' or remove {names}.")
+        if common.retry_failed and inputs.given(("variables-per-test",)):
+            # A batch's failed tests are started again as single runs by name, which take only shared variables.
+            raise InputError(
+                "Inputs 'variables-per-test' and 'retry-failed' cannot be used together: a batch's failed tests are started again "
+                "as single runs by name, and AIVA's report does not say which test id each one is, so their own variables "
+                "could not be sent; remove one of them."
+            )
         max_agents = inputs.get("max-agents")
         return AivaOptions(
             test_ids=test_ids,
@@ -121,22 +132,29 @@ class AivaAdapter(VendorAdapter[AivaOptions]):
         return None
 
     def trigger(self) -> Snapshot:
-        return self._start_batch() if self.options.labels else self._start_runs()
+        if self.options.labels:
+            return self._start_batch()
+        return self._start_runs([(BY_ID, test_id) for test_id in self.options.test_ids] + [(BY_NAME, name) for name in self.options.test_names])
 
     def poll(self) -> Snapshot:
         return self._read_batch() if self.batch_id else self._read_runs()
 
-    def _start_runs(self) -> Snapshot:
-        """One `POST /v1/test-runs` per test id, then per test name, each with the same variables and gateway."""
+    def retry(self, tests: Sequence[TestResult]) -> Snapshot:
+        """Each test again as a single run: by its test id when it was started by one, else by its name (a single run
+        started by name, or a batch's test, which the batch's report names); `poll` then reads these runs only."""
+        self.batch_id = ""
+        return self._start_runs([(BY_ID if test.identity in self.options.test_ids else BY_NAME, test.identity) for test in tests])
+
+    def _start_runs(self, requested: list[tuple[tuple[str, str], str]]) -> Snapshot:
+        """One `POST /v1/test-runs` per requested test (by id or by name), each with the same variables and gateway."""
         options = self.options
         shared: dict[str, Any] = {}
         if options.variables:
             shared["variables"] = options.variables
         if options.gateway:
             shared["gatewayName"] = options.gateway
-        requested = [("testId", "id", test_id) for test_id in options.test_ids] + [("testName", "name", name) for name in options.test_names]
         started: list[TestResult] = []
-        for field, kind, value in requested:
+        for (field, kind), value in requested:
             try:
                 answer = self.client.post("/v1/test-runs", what=f"test {kind} '{value}'", body={field: value, **shared})
                 run_id = answer.get("testRunId") if isinstance(answer, dict) else None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from suiterun.http import VendorClient
 from suiterun.inputs import Common, Inputs
-from suiterun.results import Snapshot, TestStatus
+from suiterun.results import Snapshot, TestResult, TestStatus
 
 OptionsT = TypeVar("OptionsT")
 
@@ -48,8 +49,8 @@ class VendorAdapter(ABC, Generic[OptionsT]):
     # False for vendors whose API cannot report results: the action reports
     # what it started (`status=triggered`) even when `wait` is true.
     can_poll: ClassVar[bool] = True
-    # True for vendors whose answers identify a failed test so that it alone can be started again (`retry`):
-    # input retry-failed is an error with any other.
+    # True for vendors whose answers identify a failed test so that it alone can be started again (`retry`, by the
+    # test's `identity`): input retry-failed is an error with any other.
     can_retry: ClassVar[bool] = False
 
     def __init__(self, client: VendorClient, options: OptionsT, reporter: Reporter) -> None:
@@ -80,6 +81,12 @@ class VendorAdapter(ABC, Generic[OptionsT]):
     def poll(self) -> Snapshot:
         """Read the current state of what `trigger` started."""
         raise NotImplementedError(f"{self.title} cannot report results")
+
+    def retry(self, tests: Sequence[TestResult]) -> Snapshot:
+        """Start exactly these failed tests again, each by its `identity`, and report what was started; `poll` then
+        reads only them. Called (with `can_retry`) once the run, or the last retry, was polled to done; never with a
+        test that passed, nor with one identity twice."""
+        raise NotImplementedError(f"{self.title} cannot start a failed test again")
 
     def add_details(self, snapshot: Snapshot) -> Snapshot:
         """Enrich a finished snapshot (for example, fetch details of failed tests)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
@@ -69,6 +70,7 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
     title = "TestCLIX"
     default_api_url = "https://api.testclix.com"
     docs_url = "https://docs.testclix.com/integration/api"
+    can_retry = True
     inputs = ("tests",)
 
     def __init__(self, client: VendorClient, options: TestClixOptions, reporter: Reporter) -> None:
@@ -104,7 +106,15 @@ class TestClixAdapter(VendorAdapter[TestClixOptions]):
 
     def trigger(self) -> Snapshot:
         self.reporter.note(ALARM_NOTE)
-        ids = self.options.test_ids
+        return self._execute_all(self.options.test_ids)
+
+    def retry(self, tests: Sequence[TestResult]) -> Snapshot:
+        """Execute these tests again, by id, as the first time (their status read before, to tell the new result from
+        the one they show now); `poll` then reads only them."""
+        self.tracked = []
+        return self._execute_all(tuple(test.identity for test in tests))
+
+    def _execute_all(self, ids: tuple[str, ...]) -> Snapshot:
         # A test's status can still show the previous run's result, so remember it
         # to tell this run's result from the old one (see _result).
         before = dict(zip(ids, self._read_statuses(ids), strict=True)) if self.options.wait else {}
