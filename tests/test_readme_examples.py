@@ -20,7 +20,7 @@ from sandbox.scenarios import FAULTS, SCRIPTS
 from sandbox.server import SandboxServer
 from suiterun import cli
 from suiterun.registry import ADAPTERS
-from tests.support import DOC_PAGES, ROOT, run_in_process, sandbox_url
+from tests.support import DOC_PAGES, ROOT, FakeClock, run_in_process, sandbox_url
 
 DOCUMENTATION = "\n".join(page.read_text(encoding="utf-8") for page in DOC_PAGES)
 ACTION_INPUTS: dict[str, Any] = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))["inputs"]
@@ -140,7 +140,7 @@ def test_a_documented_command_runs_against_the_sandbox(
     if "--build-path" in args:
         built(tmp_path / args[args.index("--build-path") + 1])
     environ = {"PATH": os.environ["PATH"], "SUITERUN_API_KEY": "sandbox-pass"}
-    code = cli.main(["run", *args, "--api-url", sandbox_url(sandbox, vendor), "--poll-interval", "1s"], environ)
+    code = cli.main(["run", *args, "--api-url", sandbox_url(sandbox, vendor), "--poll-interval", "1s"], environ, clock=FakeClock())
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert not [line for line in printed.splitlines() if line.startswith("::")]
