@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from sandbox.server import SandboxServer
-from suiterun.clock import Deadline
+from suiterun.clock import Deadline, SystemClock
+from suiterun.errors import TimeoutReached
 from suiterun.secrets import Secrets
 from suiterun.upload import BLOCK, BuildChanged, UploadError, _FileBody, put_file
+from tests.hostile import Answer, hostile_server
 from tests.support import FakeClock, TickingClock
 
 pytestmark = pytest.mark.io  # every test here runs a server or a process
@@ -172,3 +174,21 @@ def test_storage_that_takes_the_whole_file_and_never_answers_is_named_so(tmp_pat
         str(raised.value)
         == f"upload: storage at 127.0.0.1:{storage.port} took all 64.0 KiB but did not answer (ReadTimeout); gave up after 1 attempt."
     )
+
+
+def test_a_put_that_storage_never_answers_ends_at_the_deadline(tmp_path: Path) -> None:
+    path = build_file(tmp_path, 64 * 1024)
+    with hostile_server(lambda method, path: Answer(hang=True)) as storage:
+        started = time.monotonic()
+        with pytest.raises(TimeoutReached, match=r"^upload: the upload of app.apk to .* had not finished when the timeout passed\.$"):
+            put_file(
+                path,
+                f"{storage.url}/_storage/slot?X-Amz-Signature=sig0123456789",
+                deadline=Deadline.after(SystemClock(), 1.5),
+                log=lambda line: None,
+                label="upload",
+                secrets=Secrets(),
+            )
+        elapsed = time.monotonic() - started
+        assert [method for method, _ in storage.requests] == ["PUT"]
+    assert 1.4 < elapsed < 5, elapsed  # the deadline, not storage's 60 s read timeout
